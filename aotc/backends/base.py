@@ -1,0 +1,92 @@
+"""What a backend hands to codegen: one KernelCall per emitted op, all arithmetic precomputed."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..ir import Op, Tensor, c_type
+
+
+@dataclass(frozen=True, eq=False)
+class TensorRef:
+    """A pointer to a tensor's data; codegen renders it as an arena offset or a weight symbol."""
+    tensor: Tensor
+    const: bool = False          # render as a pointer to const
+
+    @property
+    def ctype(self) -> str:
+        return c_type(self.tensor.dtype)
+
+
+@dataclass(frozen=True, eq=False)
+class ScratchRef:
+    """A pointer to this op's scratch buffer in the arena."""
+    ctype: str = "void"
+
+
+@dataclass(frozen=True, eq=False)
+class ConstArray:
+    """A compile-time table (multipliers, shifts, lookup tables, repacked weights) placed in flash."""
+    suffix: str                  # symbol is <model>_op<k>_<suffix>
+    ctype: str
+    values: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.values.nbytes)
+
+
+@dataclass
+class KernelCall:
+    """One emitted call. `args` are C expressions or refs, in the kernel's parameter order."""
+    op: Op
+    backend: str
+    function: str
+    args: list[Any]
+    template: str = "call.c.j2"
+    scratch_bytes: int = 0
+    consts: list[ConstArray] = field(default_factory=list)
+    macs: int = 0
+    alias: bool = False          # no code: the output is a view of input 0 (RESHAPE, SQUEEZE)
+    note: str = ""               # why this backend was chosen, for the report
+
+    @property
+    def const_bytes(self) -> int:
+        return sum(c.nbytes for c in self.consts)
+
+
+class Backend:
+    """A kernel library. Subclasses register lowerings per op kind."""
+    name = ""
+    lowerings: dict = {}
+
+    def supports(self, op: Op) -> tuple[bool, str]:
+        fn = self.lowerings.get(op.kind)
+        if fn is None:
+            return False, f"no {self.name} kernel for {op.kind}"
+        check = getattr(fn, "supports", None)
+        return check(op) if check else (True, "")
+
+    def lower(self, op: Op, options) -> KernelCall:
+        return self.lowerings[op.kind](op, options)
+
+
+def c_literal(v) -> str:
+    """A C literal for a Python/numpy scalar (floats exactly as float32, with the f suffix)."""
+    if isinstance(v, (bool, np.bool_)):
+        return "1" if v else "0"
+    if isinstance(v, (int, np.integer)):
+        v = int(v)
+        if v == -2**31:
+            return "(-2147483647 - 1)"
+        if v < -2**31 or v > 2**31 - 1:
+            return f"INT64_C({v})"
+        return str(v)
+    f = float(np.float32(v))
+    if f == float("inf"):
+        return "INFINITY"
+    if f == float("-inf"):
+        return "-INFINITY"
+    return f"{np.format_float_scientific(np.float32(f), unique=True, trim='0')}f".replace("e+", "e")

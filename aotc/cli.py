@@ -1,0 +1,138 @@
+"""aotc command line: compile | verify | inspect | demo-model | targets.
+
+Errors aotc raises on purpose (bad model, bad arguments, unsupported op) are one line on stderr and
+exit status 2; output folders are written atomically, so a failure leaves nothing behind.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import AotcError, UsageError
+
+
+def _model_path(p: str) -> Path:
+    path = Path(p)
+    if not path.is_file():
+        raise UsageError(f"{p}: no such file")
+    return path
+
+
+def cmd_compile(a) -> int:
+    from .compiler import compile as compile_model
+    c = compile_model(_model_path(a.model), target=a.target, out_dir=a.output, rounding=a.rounding,
+                      planner=a.planner, name=a.name)
+    r = c.report
+    print(f"{a.model} -> {a.output}/{c.name}.c, {c.name}.h ({len(c.calls)} ops, arena {r['arena_bytes']:,} bytes, "
+          f"lower bound {r['lower_bound_bytes']:,}, weights {r['weights_bytes']:,} bytes)")
+    return 0
+
+
+def cmd_verify(a) -> int:
+    from .verify import verify
+    res = verify(_model_path(a.model), target=a.target, inputs=a.inputs, seed=a.seed, reference=a.reference,
+                 rounding=a.rounding, per_layer=a.per_layer, input_files=[_model_path(p) for p in a.input],
+                 reference_model=_model_path(a.reference_model) if a.reference_model else None)
+    print(res.summary())
+    return 0 if res.ok else 1
+
+
+def cmd_inspect(a) -> int:
+    from .reader import read
+    g = read(_model_path(a.model))
+    print(f"{a.model}: {len(g.ops)} ops, {len(g.tensors)} tensors, inputs {[t.index for t in g.inputs]}, "
+          f"outputs {[t.index for t in g.outputs]}")
+    print("\nops:")
+    for op in g.ops:
+        ins = ",".join("-" if t is None else str(t.index) for t in op.inputs)
+        outs = ",".join(str(t.index) for t in op.outputs)
+        attrs = " ".join(f"{k}={v}" for k, v in op.attrs.items())
+        print(f"  {op.index:>3} {op.kind:<20} v{op.version}  in [{ins}] out [{outs}]  {attrs}")
+    print("\ntensors:")
+    for t in g.tensors:
+        q = ""
+        if t.quant is not None:
+            q = (f"scale {t.quant.s:.6g} zp {t.quant.zp}" if not t.quant.per_channel
+                 else f"per-channel axis {t.quant.axis} ({len(t.quant.scale)} scales)")
+        kind = "const" if t.is_const else "act"
+        print(f"  {t.index:>3} {t.dtype:<7} {str(list(t.shape)):<18} {t.nbytes:>9,} B {kind:<5} {q:<36} {t.name}")
+    weights = sum(t.nbytes for t in g.tensors if t.is_const)
+    print(f"\nweights {weights:,} bytes")
+    return 0
+
+
+def cmd_demo(a) -> int:
+    from .demo import write_demo_model
+    path = write_demo_model(Path(a.output))
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_targets(a) -> int:
+    from . import target
+    for name in target.available():
+        t = target.load(name)
+        print(f"{t.name:<12} {t.description}  (backends: {', '.join(t.backends)})")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aotc", description="Ahead-of-time compiler: .tflite -> C99, verified bit-exact")
+    p.add_argument("--version", action="version", version=f"aotc {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp):
+        sp.add_argument("model", help="the .tflite file")
+        sp.add_argument("--target", default="generic", help="target name (see `aotc targets`)")
+        sp.add_argument("--rounding", choices=["litert", "tflm"], default=None,
+                        help="FULLY_CONNECTED requantization: litert (float, default) or tflm (double rounding)")
+
+    c = sub.add_parser("compile", help="compile a model to C")
+    common(c)
+    c.add_argument("-o", "--output", required=True, help="output folder (replaced atomically)")
+    c.add_argument("--planner", default="greedy_by_size", help="arena planner")
+    c.add_argument("--name", default=None, help="C symbol prefix (default: from the file name)")
+    c.set_defaults(func=cmd_compile)
+
+    v = sub.add_parser("verify", help="build on the host and compare with a reference interpreter")
+    common(v)
+    v.add_argument("--inputs", type=int, default=10, help="number of generated input sets")
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--reference", choices=["litert", "tflm"], default="litert")
+    v.add_argument("--reference-model", default=None,
+                   help="run the reference on this file instead (e.g. a copy LiteRT accepts)")
+    v.add_argument("--input", action="append", default=[], help="a .npy or raw .bin input (repeatable)")
+    v.add_argument("--per-layer", action="store_true", help="on mismatch, report the first differing op")
+    v.set_defaults(func=cmd_verify)
+
+    i = sub.add_parser("inspect", help="ops, tensors, quantization and sizes of a model")
+    i.add_argument("model")
+    i.set_defaults(func=cmd_inspect)
+
+    d = sub.add_parser("demo-model", help="write the bundled example model (a small int8 keyword spotter)")
+    d.add_argument("output", nargs="?", default="examples/demo_kws.tflite")
+    d.set_defaults(func=cmd_demo)
+
+    t = sub.add_parser("targets", help="list the available targets")
+    t.set_defaults(func=cmd_targets)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "rounding", None) is None and hasattr(args, "rounding"):
+        args.rounding = "tflm" if getattr(args, "reference", "litert") == "tflm" else "litert"
+    try:
+        return args.func(args)
+    except AotcError as e:
+        print(f"aotc: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aotc: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Codegen: render the model's C sources, header and CMake glue from jinja2 templates.
+
+Everything numeric is decided before this point (quant.py, the backends, the plan); this module only
+turns values into C text and places them in codegen_templates/ with StrictUndefined."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jinja2
+import numpy as np
+
+from . import __version__
+from .backends.base import ConstArray, KernelCall, ScratchRef, TensorRef, c_literal
+from .ir import Graph, Tensor, c_type
+from .memory import Plan
+from .quant import f32
+from .resources import resource_dir
+
+_ENV = None
+
+
+def env() -> jinja2.Environment:
+    global _ENV
+    if _ENV is None:
+        _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource_dir("codegen_templates"))),
+                                  undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                                  trim_blocks=True, lstrip_blocks=True)
+    return _ENV
+
+
+@dataclass
+class Array:
+    symbol: str
+    ctype: str
+    count: int
+    body: str
+    comment: str
+
+
+def format_values(values: np.ndarray, ctype: str, per_line: int = 16) -> str:
+    flat = np.asarray(values).reshape(-1)
+    if ctype in ("float", "double"):
+        items = [c_literal(v) if ctype == "float" else repr(float(v)) for v in flat.tolist()]
+    elif ctype == "int64_t":
+        items = [f"INT64_C({int(v)})" for v in flat.tolist()]
+    elif ctype == "int32_t":
+        items = [c_literal(int(v)) for v in flat.tolist()]
+    else:
+        items = [str(int(v)) for v in flat.tolist()]
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return ",\n    ".join(lines)
+
+
+class _Names:
+    """C symbols for constant tensors and per-op tables, stable across runs."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.weights: dict[Tensor, Array] = {}
+        self.tables: list[Array] = []
+
+    def weight(self, t: Tensor) -> str:
+        if t not in self.weights:
+            ident = t.index if t.index >= 0 else len(self.weights)
+            sym = f"{self.prefix}_w{ident}"
+            self.weights[t] = Array(sym, c_type(t.dtype), max(t.size, 1),
+                                    format_values(t.data, c_type(t.dtype)) if t.size else "0",
+                                    f'{t.name} {list(t.shape)} {t.dtype}')
+        return self.weights[t].symbol
+
+    def table(self, step: int, c: ConstArray) -> str:
+        sym = f"{self.prefix}_op{step}_{c.suffix}"
+        if not any(a.symbol == sym for a in self.tables):
+            self.tables.append(Array(sym, c.ctype, max(c.values.size, 1), format_values(c.values, c.ctype),
+                                     f"op step {step}"))
+        return sym
+
+
+def render_arg(arg, step: int, plan: Plan, names: _Names) -> str:
+    if isinstance(arg, TensorRef):
+        t = arg.tensor
+        if t.is_const:
+            return names.weight(t)
+        qual = "const " if arg.const else ""
+        return f"({qual}{arg.ctype} *)(arena + {plan.offset_of(t)})"
+    if isinstance(arg, ScratchRef):
+        return f"({arg.ctype} *)(arena + {plan.scratch_offset(step)})"
+    if isinstance(arg, ConstArray):
+        return names.table(step, arg)
+    if isinstance(arg, (int, np.integer, float, np.floating)):
+        return c_literal(arg)
+    return str(arg)
+
+
+def io_info(t: Tensor, plan: Plan, i: int, kind: str) -> dict:
+    q = t.quant
+    return {
+        "macro": f"{kind}{i}",
+        "ctype": c_type(t.dtype),
+        "dtype": t.dtype,
+        "shape": list(t.shape) or [1],
+        "size": t.size,
+        "bytes": t.nbytes,
+        "offset": plan.offset_of(t),
+        "scale": c_literal(f32(q.s)) if q else None,
+        "zero_point": q.zp if q else None,
+        "name": t.name,
+    }
+
+
+def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> dict[str, str]:
+    """Return {filename: text} for <name>.h, <name>.c and CMakeLists.txt."""
+    name = options.name or graph.name
+    names = _Names(name)
+    steps = []
+    for step, call in enumerate(calls):
+        if call.alias:
+            continue
+        args = [render_arg(a, step, plan, names) for a in call.args]
+        text = env().get_template(f"{call.backend}/{call.template}").render(fn=call.function, args=args)
+        steps.append({"step": step, "kind": call.op.kind, "index": call.op.index,
+                      "sources": list(call.op.sources), "code": text.rstrip("\n")})
+    headers = sorted({h for call in calls for h in runtime_headers(call)})
+    ctx = {
+        "name": name,
+        "NAME": name.upper(),
+        "version": __version__,
+        "target": target.name,
+        "source": options.source_name,
+        "arena_size": plan.arena_size,
+        "align": plan.align,
+        "inputs": [io_info(t, plan, i, "INPUT") for i, t in enumerate(graph.inputs)],
+        "outputs": [io_info(t, plan, i, "OUTPUT") for i, t in enumerate(graph.outputs)],
+        "weights": list(names.weights.values()),
+        "tables": names.tables,
+        "steps": steps,
+        "runtime_headers": headers,
+    }
+    return {
+        f"{name}.h": env().get_template("model.h.j2").render(**ctx),
+        f"{name}.c": env().get_template("model.c.j2").render(**ctx),
+        "CMakeLists.txt": env().get_template("CMakeLists.txt.j2").render(**ctx),
+    }
+
+
+def runtime_headers(call: KernelCall) -> list[str]:
+    """The runtime header declaring the call's kernel: aotc_<family>_<type> -> aotc/<family>.h."""
+    if call.alias or call.backend != "generic_c":
+        return []
+    return [getattr(call, "header", None) or KERNEL_HEADERS.get(call.function) or _family(call.function)]
+
+
+def _family(function: str) -> str:
+    parts = function[len("aotc_"):].split("_")
+    known = {p.stem for p in (resource_dir("runtime") / "aotc").glob("*.h")}
+    for n in range(len(parts), 0, -1):
+        cand = "_".join(parts[:n])
+        if cand in known:
+            return f"{cand}.h"
+    raise KeyError(f"no runtime header provides {function}")
+
+
+KERNEL_HEADERS: dict[str, str] = {}

@@ -1,0 +1,109 @@
+"""The compiler, top to bottom: one line a stage."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import codegen, memory, passes, reader, reports
+from . import target as targets
+from .backends import BACKENDS, KernelCall
+from .errors import UnsupportedError, UsageError, where
+from .ir import Graph
+from .resources import resource_dir
+
+ROUNDINGS = ("litert", "tflm")
+
+
+@dataclass
+class Options:
+    target: str = "generic"
+    rounding: str = "litert"           # requantization arithmetic of FULLY_CONNECTED: litert | tflm
+    planner: str = "greedy_by_size"
+    name: str | None = None            # C symbol prefix; default from the file name
+    source_name: str = "model.tflite"  # for comments and the report (never a full path)
+
+
+@dataclass
+class Compiled:
+    graph: Graph
+    calls: list[KernelCall]
+    plan: memory.Plan
+    files: dict[str, str]
+    report: dict
+    options: Options
+    out_dir: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.options.name or self.graph.name
+
+
+def lower(graph: Graph, target, options: Options) -> list[KernelCall]:
+    """Each op -> a KernelCall from the first backend of the target that supports it."""
+    calls = []
+    for op in graph.ops:
+        reasons = []
+        for bname in target.backends:
+            ok, why = BACKENDS[bname].supports(op)
+            if ok:
+                calls.append(BACKENDS[bname].lower(op, options))
+                break
+            reasons.append(why)
+        else:
+            t = op.outputs[0] if op.outputs else None
+            raise UnsupportedError(f"{where(op, t)}: not supported on target {target.name}: {'; '.join(reasons)}")
+    return calls
+
+
+def compile_graph(graph: Graph, options: Options) -> Compiled:
+    target = targets.load(options.target)
+    if options.rounding not in ROUNDINGS:
+        raise UsageError(f"unknown rounding '{options.rounding}' (known: {', '.join(ROUNDINGS)})")
+    graph = passes.run(graph, target)
+    calls = lower(graph, target, options)
+    plan = memory.plan(graph, calls, target.alignment, options.planner)
+    files = codegen.emit(graph, calls, plan, target, options)
+    report = reports.build(graph, calls, plan, target, options, files)
+    files["report.json"] = reports.to_json(report)
+    files["report.txt"] = reports.to_text(report)
+    return Compiled(graph, calls, plan, files, report, options)
+
+
+def compile(model, target: str = "generic", out_dir: str | os.PathLike | None = None, **kw) -> Compiled:
+    """Compile a .tflite file (path or bytes). With out_dir, write the sources there atomically."""
+    options = Options(target=target, **kw)
+    if isinstance(model, (str, os.PathLike)):
+        options.source_name = Path(model).name
+    graph = reader.read(model, name=options.name)
+    compiled = compile_graph(graph, options)
+    if out_dir is not None:
+        compiled.out_dir = write(compiled.files, Path(out_dir))
+    return compiled
+
+
+def write(files: dict[str, str], out_dir: Path) -> Path:
+    """Write into a temporary sibling folder, then rename it into place: a failure leaves nothing."""
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        for fname, text in files.items():
+            (tmp / fname).write_text(text)
+        shutil.copytree(resource_dir("runtime") / "aotc", tmp / "aotc",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            out_dir.rename(old)
+            tmp.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir

@@ -1,0 +1,82 @@
+"""report.json (a stable interface for users' CI) and a short human summary.
+
+report.json, schema version 1:
+  aotc_version, target, model, arena_bytes, lower_bound_bytes, weights_bytes, tables_bytes,
+  planner, rounding, inputs/outputs [{name, dtype, shape, scale, zero_point}],
+  ops [{step, kind, source_ops, backend, function, input_shapes, output_shapes, macs,
+        weight_bytes, table_bytes, scratch_bytes, note}]
+New keys may be added; existing keys keep their meaning.
+"""
+from __future__ import annotations
+
+import json
+
+from . import __version__
+
+SCHEMA_VERSION = 1
+
+
+def _io(t) -> dict:
+    return {"name": t.name, "dtype": t.dtype, "shape": list(t.shape),
+            "scale": t.quant.s if t.quant else None, "zero_point": t.quant.zp if t.quant else None}
+
+
+def build(graph, calls, plan, target, options, files) -> dict:
+    ops = []
+    weights = {}
+    for step, call in enumerate(calls):
+        consts = [t for t in call.op.inputs if t is not None and t.is_const]
+        for t in consts:
+            weights[id(t)] = t.nbytes
+        ops.append({
+            "step": step,
+            "kind": call.op.kind,
+            "source_ops": list(call.op.sources),
+            "backend": call.backend,
+            "function": call.function or None,
+            "alias": call.alias,
+            "input_shapes": [list(t.shape) for t in call.op.inputs if t is not None],
+            "output_shapes": [list(t.shape) for t in call.op.outputs],
+            "macs": call.macs,
+            "weight_bytes": sum(t.nbytes for t in consts),
+            "table_bytes": call.const_bytes,
+            "scratch_bytes": call.scratch_bytes,
+            "note": call.note,
+        })
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "aotc_version": __version__,
+        "target": target.name,
+        "model": options.source_name,
+        "name": options.name or graph.name,
+        "arena_bytes": plan.arena_size,
+        "lower_bound_bytes": plan.lower_bound,
+        "weights_bytes": sum(weights.values()),
+        "tables_bytes": sum(c.const_bytes for c in calls),
+        "planner": plan.planner,
+        "rounding": options.rounding,
+        "total_macs": sum(c.macs for c in calls),
+        "inputs": [_io(t) for t in graph.inputs],
+        "outputs": [_io(t) for t in graph.outputs],
+        "ops": ops,
+    }
+
+
+def to_json(report: dict) -> str:
+    return json.dumps(report, indent=2, sort_keys=False) + "\n"
+
+
+def to_text(r: dict) -> str:
+    lines = [f"aotc {r['aotc_version']}: {r['model']} -> target {r['target']}",
+             f"{'step':>4}  {'op':<22} {'kind':<20} {'backend':<10} {'out shape':<18} {'MACs':>10} {'weights':>9}"]
+    for o in r["ops"]:
+        src = "+".join(map(str, o["source_ops"]))
+        shape = "x".join(map(str, o["output_shapes"][0])) if o["output_shapes"] else "-"
+        lines.append(f"{o['step']:>4}  {src:<22} {o['kind']:<20} {o['backend'] if not o['alias'] else 'alias':<10} "
+                     f"{shape:<18} {o['macs']:>10,} {o['weight_bytes']:>9,}")
+    gap = r["arena_bytes"] - r["lower_bound_bytes"]
+    lines += ["",
+              f"arena        {r['arena_bytes']:>10,} bytes ({r['planner']}; lower bound {r['lower_bound_bytes']:,}, gap {gap:,})",
+              f"weights      {r['weights_bytes']:>10,} bytes (+ {r['tables_bytes']:,} bytes of compile-time tables)",
+              f"MACs         {r['total_macs']:>10,}"]
+    return "\n".join(lines) + "\n"

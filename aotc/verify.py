@@ -1,0 +1,329 @@
+"""Verify: build the generated C on the host with cffi and compare it with a reference interpreter.
+
+Integer outputs must be identical to the reference. float32 outputs must satisfy
+|ours - ref| <= FLOAT_ATOL + FLOAT_RTOL * |ref| elementwise.
+
+Inputs are deterministic: input set k uses numpy default_rng(seed + k). Even k draw uniformly over
+the whole type range (the saturation edges); odd k draw "realistic" values, a normal distribution
+centred on the zero point with a standard deviation of 1/8 of the range (what a sensor feeding the
+model's input scale produces); user .npy/.bin files come first when given.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import reader
+from .compiler import Options, compile_graph
+from .errors import BuildError, UsageError
+from .ir import Graph, Tensor, c_type, np_dtype
+from .quant import QRANGE
+from .references import open_reference
+from .resources import resource_dir
+
+FLOAT_ATOL = 1e-5
+FLOAT_RTOL = 1e-4
+HOST_CFLAGS = ["-std=c99", "-O1", "-fno-strict-aliasing"]
+
+
+# ---- result types -----------------------------------------------------------------------------
+
+@dataclass
+class OutputDiff:
+    index: int            # position in the graph's outputs
+    name: str
+    dtype: str
+    max_abs_diff: float
+    mismatches: int       # elements outside tolerance (integers: not identical), over all inputs
+    total: int            # elements compared, over all inputs
+
+    @property
+    def bit_exact(self) -> bool:
+        return self.dtype != "float32" and self.mismatches == 0
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0
+
+
+@dataclass
+class LayerDiff:
+    step: int
+    op_index: int
+    kind: str
+    tensor: str
+    max_abs_diff: float
+    mismatches: int
+
+
+@dataclass
+class VerifyResult:
+    model: str
+    target: str
+    reference: str
+    rounding: str
+    inputs_run: int
+    outputs: list[OutputDiff]
+    first_mismatch: LayerDiff | None = None
+    layers_compared: int = 0
+    input_kinds: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outputs)
+
+    @property
+    def bit_exact(self) -> bool:
+        return all(o.bit_exact for o in self.outputs)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def summary(self) -> str:
+        lines = [f"{self.model}: target {self.target} vs {self.reference} (rounding {self.rounding}), "
+                 f"{self.inputs_run} inputs"]
+        for o in self.outputs:
+            status = ("bit-exact" if o.bit_exact else "within tolerance") if o.ok else "MISMATCH"
+            lines.append(f"  output {o.index} \"{o.name}\" {o.dtype}: {status}, max abs diff {o.max_abs_diff:g}, "
+                         f"{o.mismatches}/{o.total} differ")
+        if self.first_mismatch is not None:
+            m = self.first_mismatch
+            lines.append(f"  first differing op: step {m.step}, op {m.op_index} {m.kind}, tensor \"{m.tensor}\": "
+                         f"max abs diff {m.max_abs_diff:g}, {m.mismatches} elements differ")
+        elif self.layers_compared:
+            lines.append(f"  per-layer: {self.layers_compared} intermediate tensors compared, all agree")
+        lines.append("PASS" if self.ok else "FAIL")
+        return "\n".join(lines)
+
+
+# ---- inputs -------------------------------------------------------------------------------------
+
+def make_input(t: Tensor, rng: np.random.Generator, realistic: bool) -> np.ndarray:
+    dt = np_dtype(t.dtype)
+    if t.dtype == "float32":
+        x = rng.normal(0.0, 1.0, t.shape) if realistic else rng.uniform(-4.0, 4.0, t.shape)
+        return x.astype(dt)
+    if t.dtype == "bool":
+        return rng.integers(0, 2, t.shape).astype(dt)
+    lo, hi = QRANGE.get(t.dtype, (-1000, 1000))
+    if not realistic:
+        return rng.integers(lo, hi + 1, t.shape, dtype=np.int64).astype(dt)
+    centre = t.quant.zp if t.quant else 0
+    x = np.rint(rng.normal(centre, (hi - lo) / 8.0, t.shape))
+    return np.clip(x, lo, hi).astype(dt)
+
+
+def load_input_file(path: Path, t: Tensor) -> np.ndarray:
+    if path.suffix == ".npy":
+        arr = np.load(path)
+        if arr.size != t.size:
+            raise UsageError(f"{path.name}: {arr.size} elements, input \"{t.name}\" needs {t.size}")
+        return arr.astype(np_dtype(t.dtype), copy=False).reshape(t.shape)
+    raw = path.read_bytes()
+    if len(raw) != t.nbytes:
+        raise UsageError(f"{path.name}: {len(raw)} bytes, input \"{t.name}\" needs {t.nbytes}")
+    return np.frombuffer(raw, dtype=np_dtype(t.dtype)).reshape(t.shape).copy()
+
+
+def input_sets(graph: Graph, n: int, seed: int, files=()) -> list[tuple[str, dict[int, np.ndarray]]]:
+    sets = []
+    for f in files:
+        f = Path(f)
+        if len(graph.inputs) != 1:
+            raise UsageError("input files are supported for single-input models only")
+        t = graph.inputs[0]
+        sets.append((f.name, {t.index: load_input_file(f, t)}))
+    for k in range(n):
+        rng = np.random.default_rng(seed + k)
+        realistic = k % 2 == 1
+        sets.append(("realistic" if realistic else "uniform",
+                     {t.index: make_input(t, rng, realistic) for t in graph.inputs}))
+    return sets
+
+
+# ---- host build -----------------------------------------------------------------------------------
+
+def cache_dir() -> Path:
+    root = os.environ.get("AOTC_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "aotc")
+    return Path(root)
+
+
+def _shim(name: str, graph: Graph) -> str:
+    ins = ", ".join(f"(const {c_type(t.dtype)} *)ins[{i}]" for i, t in enumerate(graph.inputs))
+    outs = ", ".join(f"({c_type(t.dtype)} *)outs[{i}]" for i, t in enumerate(graph.outputs))
+    return (f'#include "{name}.h"\n'
+            f"int aotc_host_run(void *arena, size_t arena_size, void **ins, void **outs)\n{{\n"
+            f"    {name}_ctx_t ctx;\n"
+            f"    int rc = {name}_init(&ctx, arena, arena_size);\n"
+            f"    if (rc != 0) return rc;\n"
+            f"    return {name}_invoke(&ctx, {ins}{', ' if ins else ''}{outs});\n}}\n")
+
+
+def build(compiled, extra_cflags=()) -> object:
+    """Compile the model with cffi into a Python extension (cached by a hash of sources and flags)."""
+    import cffi
+    name = compiled.name
+    flags = HOST_CFLAGS + list(extra_cflags)
+    shim = _shim(name, compiled.graph)
+    h = hashlib.sha256()
+    runtime_files = sorted((resource_dir("runtime") / "aotc").glob("*.h"))
+    for key, text in sorted(compiled.files.items()):
+        h.update(key.encode() + b"\0" + text.encode() + b"\0")
+    for p in runtime_files:
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    h.update(shim.encode() + repr(flags).encode() + cffi.__version__.encode() + sys.version.encode())
+    digest = h.hexdigest()[:20]
+    modname = f"_aotc_{name}_{digest}"
+    entry = cache_dir() / digest
+    lib_path = _find_extension(entry, modname)
+    if lib_path is None:
+        lib_path = _build_entry(compiled, name, modname, shim, flags, entry, runtime_files)
+    spec = importlib.util.spec_from_file_location(modname, lib_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _find_extension(entry: Path, modname: str) -> Path | None:
+    if not (entry / "OK").is_file():
+        return None
+    found = sorted(entry.glob(f"{modname}*.so")) + sorted(entry.glob(f"{modname}*.pyd"))
+    return found[0] if found else None
+
+
+def _build_entry(compiled, name, modname, shim, flags, entry: Path, runtime_files) -> Path:
+    import cffi
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+    try:
+        src = work / "src"
+        (src / "aotc").mkdir(parents=True)
+        for fname, text in compiled.files.items():
+            (src / fname).write_text(text)
+        for p in runtime_files:
+            shutil.copy(p, src / "aotc" / p.name)
+        ffi = cffi.FFI()
+        ffi.cdef("int aotc_host_run(void *arena, size_t arena_size, void **ins, void **outs);")
+        ffi.set_source(modname, shim, sources=[str(src / f"{name}.c")], include_dirs=[str(src)],
+                       extra_compile_args=flags, libraries=["m"])
+        try:
+            import contextlib
+            import io
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                built = ffi.compile(tmpdir=str(work / "build"), verbose=False)
+        except Exception as e:  # distutils/setuptools raise their own CompileError types
+            raise BuildError(f"host build of the generated C failed: {str(e).strip().splitlines()[-1]}") from None
+        final = work / "out"
+        final.mkdir()
+        shutil.copy(built, final / Path(built).name)
+        (final / "OK").write_text("ok\n")
+        try:
+            final.rename(entry)
+        except OSError:
+            if not (entry / "OK").is_file():  # a half-written entry: replace it
+                shutil.rmtree(entry, ignore_errors=True)
+                final.rename(entry)
+        return _find_extension(entry, modname)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+class HostModel:
+    """The compiled model, callable from Python: outputs = m.run({tensor index: array})."""
+
+    def __init__(self, compiled, extra_cflags=()):
+        self.compiled = compiled
+        self.module = build(compiled, extra_cflags)
+        ffi = self.module.ffi
+        self.arena = ffi.new("uint8_t[]", compiled.plan.arena_size + compiled.plan.align)
+        addr = int(ffi.cast("uintptr_t", self.arena))
+        self.pad = (-addr) % compiled.plan.align
+
+    def run(self, inputs: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+        ffi, lib = self.module.ffi, self.module.lib
+        g = self.compiled.graph
+        ins = [np.ascontiguousarray(inputs[t.index], dtype=np_dtype(t.dtype)) for t in g.inputs]
+        outs = [np.zeros(t.shape, dtype=np_dtype(t.dtype)) for t in g.outputs]
+        in_ptrs = ffi.new("void *[]", [ffi.from_buffer(a) for a in ins] or [ffi.NULL])
+        out_ptrs = ffi.new("void *[]", [ffi.from_buffer(a) for a in outs])
+        rc = lib.aotc_host_run(self.arena + self.pad, self.compiled.plan.arena_size, in_ptrs, out_ptrs)
+        if rc != 0:
+            raise BuildError(f"generated init/invoke returned {rc}")
+        return {t.index: a for t, a in zip(g.outputs, outs)}
+
+    def tensor(self, t: Tensor) -> np.ndarray:
+        """Read a tensor from the arena after run() (meaningful with the 'unshared' planner)."""
+        off = self.pad + self.compiled.plan.offset_of(t)
+        raw = bytes(self.module.ffi.buffer(self.arena + off, t.nbytes))
+        return np.frombuffer(raw, dtype=np_dtype(t.dtype)).reshape(t.shape)
+
+
+# ---- comparison -----------------------------------------------------------------------------------
+
+def _diff(ours: np.ndarray, ref: np.ndarray, dtype: str) -> tuple[float, int]:
+    ref = np.asarray(ref).reshape(ours.shape)
+    if dtype == "float32":
+        a, b = ours.astype(np.float64), ref.astype(np.float64)
+        bad = ~((np.abs(a - b) <= FLOAT_ATOL + FLOAT_RTOL * np.abs(b)) | ((a == b) & np.isfinite(a)))
+        bad &= ~(np.isnan(a) & np.isnan(b))
+        diff = np.abs(a - b)
+        return float(np.nanmax(diff)) if diff.size else 0.0, int(bad.sum())
+    d = np.abs(ours.astype(np.int64) - ref.astype(np.int64))
+    return float(d.max()) if d.size else 0.0, int((d != 0).sum())
+
+
+def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, reference: str = "litert",
+           rounding: str | None = None, per_layer: bool = False, input_files=(), reference_model=None,
+           extra_cflags=(), **compile_options) -> VerifyResult:
+    """Compile `model`, run it on the host and compare with the reference. See the module docstring."""
+    if isinstance(model, (str, os.PathLike)) and not Path(model).is_file():
+        raise UsageError(f"{model}: no such file")
+    rounding = rounding or ("tflm" if reference == "tflm" else "litert")
+    graph = reader.read(model, name=compile_options.pop("name", None))
+    options = Options(target=target, rounding=rounding, **compile_options)
+    if isinstance(model, (str, os.PathLike)):
+        options.source_name = Path(model).name
+    if per_layer:
+        options.planner = "unshared"
+    compiled = compile_graph(graph, options)
+    host = HostModel(compiled, extra_cflags)
+    ref = open_reference(reference, reference_model or model, compiled.graph, preserve_all_tensors=per_layer)
+
+    sets = input_sets(compiled.graph, inputs, seed, input_files)
+    outs = compiled.graph.outputs
+    acc = [[0.0, 0, 0] for _ in outs]
+    first: LayerDiff | None = None
+    layers = 0
+    for _, feed in sets:
+        ours = host.run(feed)
+        theirs = ref.run(feed)
+        for i, t in enumerate(outs):
+            mad, bad = _diff(ours[t.index], theirs[t.index], t.dtype)
+            acc[i][0] = max(acc[i][0], mad)
+            acc[i][1] += bad
+            acc[i][2] += t.size
+        if per_layer and first is None:
+            for step, call in enumerate(compiled.calls):
+                for t in call.op.outputs:
+                    expected = ref.tensor(t.index)
+                    if expected is None or expected.size != t.size:
+                        continue
+                    layers += 1
+                    mad, bad = _diff(host.tensor(t), expected, t.dtype)
+                    if bad:
+                        first = LayerDiff(step, call.op.index, call.op.kind, t.name, mad, bad)
+                        break
+                if first is not None:
+                    break
+    diffs = [OutputDiff(i, t.name, t.dtype, a[0], a[1], a[2]) for i, (t, a) in enumerate(zip(outs, acc))]
+    name = Path(model).name if isinstance(model, (str, os.PathLike)) else compiled.name
+    return VerifyResult(name, target, reference, rounding, len(sets), diffs, first, layers,
+                        [k for k, _ in sets])
