@@ -131,6 +131,8 @@ class ModelBuilder:
         for o in self.ops:
             ins, outs = int_vec(o.inputs), int_vec(o.outputs)
             opt_name = OPS[o.kind].options if o.kind in OPS else None
+            if o.options and opt_name is None:
+                raise ValueError(f"{o.kind}: options given but aotc knows no options table for this op")
             opt_off = self._options(b, opt_name, o.options, int_vec) if opt_name else None
             tflite.OperatorStart(b)
             tflite.OperatorAddOpcodeIndex(b, self.opcodes.index((o.kind, o.version)))
