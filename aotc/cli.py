@@ -34,7 +34,8 @@ def cmd_verify(a) -> int:
     from .verify import verify
     res = verify(_model_path(a.model), target=a.target, inputs=a.inputs, seed=a.seed, reference=a.reference,
                  rounding=a.rounding, per_layer=a.per_layer, input_files=[_model_path(p) for p in a.input],
-                 reference_model=_model_path(a.reference_model) if a.reference_model else None)
+                 reference_model=_model_path(a.reference_model) if a.reference_model else None,
+                 sanitize=a.sanitize)
     print(res.summary())
     return 0 if res.ok else 1
 
@@ -105,6 +106,8 @@ def parser() -> argparse.ArgumentParser:
                    help="run the reference on this file instead (e.g. a copy LiteRT accepts)")
     v.add_argument("--input", action="append", default=[], help="a .npy or raw .bin input (repeatable)")
     v.add_argument("--per-layer", action="store_true", help="on mismatch, report the first differing op")
+    v.add_argument("--sanitize", action="store_true",
+                   help="also run every input through an AddressSanitizer + UBSan build of the generated C")
     v.set_defaults(func=cmd_verify)
 
     i = sub.add_parser("inspect", help="ops, tensors, quantization and sizes of a model")

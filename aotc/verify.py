@@ -14,6 +14,7 @@ import hashlib
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ class VerifyResult:
     first_mismatch: LayerDiff | None = None
     layers_compared: int = 0
     input_kinds: list[str] = field(default_factory=list)
+    sanitized: bool = False   # every input also ran clean under ASan + UBSan
 
     @property
     def ok(self) -> bool:
@@ -100,6 +102,8 @@ class VerifyResult:
                          f"max abs diff {m.max_abs_diff:g}, {m.mismatches} elements differ")
         elif self.layers_compared:
             lines.append(f"  per-layer: {self.layers_compared} intermediate tensors compared, all agree")
+        if self.sanitized:
+            lines.append("  AddressSanitizer + UndefinedBehaviorSanitizer build: clean, same outputs")
         lines.append("PASS" if self.ok else "FAIL")
         return "\n".join(lines)
 
@@ -266,6 +270,97 @@ class HostModel:
         return np.frombuffer(raw, dtype=np_dtype(t.dtype)).reshape(t.shape)
 
 
+class SanitizedHostModel:
+    """The compiled model as a standalone executable built with AddressSanitizer and
+    UndefinedBehaviorSanitizer (any report aborts the run), fed all input sets in one process."""
+
+    FLAGS = ["-std=c99", "-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
+             "-fno-sanitize-recover=all"]
+
+    def __init__(self, compiled, cc: str | None = None):
+        self.compiled = compiled
+        self.cc = cc or os.environ.get("CC", "gcc")
+        self.work = Path(tempfile.mkdtemp(prefix="aotc-sanitize-"))
+        g = compiled.graph
+        name = compiled.name
+        for fname, text in compiled.files.items():
+            (self.work / fname).write_text(text)
+        shutil.copytree(resource_dir("runtime") / "aotc", self.work / "aotc",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+        self.in_offsets, self.out_offsets = _packed(g.inputs), _packed(g.outputs)
+        ins = ", ".join(f"(const {c_type(t.dtype)} *)(in + {o})" for t, o in zip(g.inputs, self.in_offsets))
+        outs = ", ".join(f"({c_type(t.dtype)} *)(out + {o})" for t, o in zip(g.outputs, self.out_offsets))
+        in_bytes = max(sum(_pad16(t.nbytes) for t in g.inputs), 16)
+        out_bytes = max(sum(_pad16(t.nbytes) for t in g.outputs), 16)
+        N = name.upper()
+        (self.work / "main.c").write_text(f"""#include <stdio.h>
+#include <stdlib.h>
+#include "{name}.h"
+{N}_ARENA_DEFINE(arena);
+static uint8_t in[{in_bytes}] __attribute__((aligned(16)));
+static uint8_t out[{out_bytes}] __attribute__((aligned(16)));
+int main(int argc, char **argv)
+{{
+    {name}_ctx_t ctx;
+    FILE *fi, *fo;
+    if (argc != 3 || !(fi = fopen(argv[1], "rb")) || !(fo = fopen(argv[2], "wb"))) return 3;
+    if ({name}_init(&ctx, arena, sizeof arena) != {N}_OK) return 4;
+    while (fread(in, 1, sizeof in, fi) == sizeof in) {{
+        if ({name}_invoke(&ctx{", " if ins else ""}{ins}, {outs}) != {N}_OK) return 5;
+        if (fwrite(out, 1, sizeof out, fo) != sizeof out) return 6;
+    }}
+    fclose(fi);
+    fclose(fo);
+    return 0;
+}}
+""")
+        self.in_bytes, self.out_bytes = in_bytes, out_bytes
+        self.exe = self.work / "model_asan"
+        cmd = [self.cc, *self.FLAGS, "-I", str(self.work), str(self.work / "main.c"), str(self.work / f"{name}.c"),
+               "-o", str(self.exe), "-lm"]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise BuildError(f"sanitizer build failed: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
+
+    def run_many(self, feeds: list[dict[int, np.ndarray]]) -> list[dict[int, np.ndarray]]:
+        g = self.compiled.graph
+        blob = bytearray()
+        for feed in feeds:
+            chunk = bytearray(self.in_bytes)
+            for t, off in zip(g.inputs, self.in_offsets):
+                raw = np.ascontiguousarray(feed[t.index], dtype=np_dtype(t.dtype)).tobytes()
+                chunk[off:off + len(raw)] = raw
+            blob += chunk
+        (self.work / "in.bin").write_bytes(bytes(blob))
+        r = subprocess.run([str(self.exe), str(self.work / "in.bin"), str(self.work / "out.bin")],
+                           capture_output=True, text=True, env={**os.environ, "ASAN_OPTIONS": "detect_leaks=0"})
+        if r.returncode != 0:
+            lines = [ln for ln in r.stderr.splitlines() if "runtime error" in ln or "ERROR:" in ln] or [r.stderr.strip()]
+            raise BuildError(f"sanitizer run failed (exit {r.returncode}): {lines[0] if lines else ''}")
+        data = (self.work / "out.bin").read_bytes()
+        results = []
+        for k in range(len(feeds)):
+            chunk = data[k * self.out_bytes:(k + 1) * self.out_bytes]
+            results.append({t.index: np.frombuffer(chunk[off:off + t.nbytes], dtype=np_dtype(t.dtype)).reshape(t.shape)
+                            for t, off in zip(g.outputs, self.out_offsets)})
+        return results
+
+    def close(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _pad16(n: int) -> int:
+    return (n + 15) // 16 * 16
+
+
+def _packed(tensors) -> list[int]:
+    offs, end = [], 0
+    for t in tensors:
+        offs.append(end)
+        end += _pad16(t.nbytes)
+    return offs
+
+
 # ---- comparison -----------------------------------------------------------------------------------
 
 def _diff(ours: np.ndarray, ref: np.ndarray, dtype: str) -> tuple[float, int]:
@@ -282,7 +377,7 @@ def _diff(ours: np.ndarray, ref: np.ndarray, dtype: str) -> tuple[float, int]:
 
 def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, reference: str = "litert",
            rounding: str | None = None, per_layer: bool = False, input_files=(), reference_model=None,
-           extra_cflags=(), **compile_options) -> VerifyResult:
+           extra_cflags=(), sanitize: bool = False, **compile_options) -> VerifyResult:
     """Compile `model`, run it on the host and compare with the reference. See the module docstring."""
     if isinstance(model, (str, os.PathLike)) and not Path(model).is_file():
         raise UsageError(f"{model}: no such file")
@@ -299,6 +394,16 @@ def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, refe
 
     sets = input_sets(compiled.graph, inputs, seed, input_files)
     outs = compiled.graph.outputs
+    if sanitize:  # every input set once more through the ASan/UBSan build; must agree with the cffi build
+        checked = SanitizedHostModel(compiled)
+        try:
+            for (_, feed), got in zip(sets, checked.run_many([f for _, f in sets])):
+                want = host.run(feed)
+                for t in outs:
+                    if not np.array_equal(got[t.index], want[t.index], equal_nan=t.dtype == "float32"):
+                        raise BuildError(f'sanitizer build and host build disagree on output "{t.name}"')
+        finally:
+            checked.close()
     acc = [[0.0, 0, 0] for _ in outs]
     first: LayerDiff | None = None
     layers = 0
@@ -326,4 +431,4 @@ def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, refe
     diffs = [OutputDiff(i, t.name, t.dtype, a[0], a[1], a[2]) for i, (t, a) in enumerate(zip(outs, acc))]
     name = Path(model).name if isinstance(model, (str, os.PathLike)) else compiled.name
     return VerifyResult(name, target, reference, rounding, len(sets), diffs, first, layers,
-                        [k for k, _ in sets])
+                        [k for k, _ in sets], sanitized=sanitize)
