@@ -21,6 +21,7 @@ class OpDef:
     kind: str = ""
     options: str | None = None   # the schema's options table, e.g. "Conv2DOptions"
     max_version: int = 1         # newest op version whose semantics aotc implements
+    folds_from_shapes = False    # evaluate() needs only input shapes (SHAPE), not constant data
 
     def parse(self, opts) -> dict:
         """Builtin options table (or None when absent) -> attrs dict."""

@@ -18,15 +18,15 @@ def fold_constants(graph: Graph) -> Graph:
     for op in graph.ops:
         inputs = [folded.get(t, t) if t is not None else None for t in op.inputs]
         new_op = replace(op, inputs=inputs)
-        foldable = (all(t is None or t.is_const for t in inputs)
-                    and any(t is not None for t in inputs)
-                    and not any(t in outputs for t in op.outputs))
-        values = OPS[op.kind].evaluate(new_op, [t.data if t is not None else None for t in inputs]) if foldable else None
+        opdef = OPS[op.kind]
+        all_const = all(t is None or t.is_const for t in inputs) and any(t is not None for t in inputs)
+        foldable = (all_const or opdef.folds_from_shapes) and not any(t in outputs for t in op.outputs)
+        values = opdef.evaluate(new_op, [t.data if t is not None else None for t in inputs]) if foldable else None
         if values is None:
             ops.append(new_op)
             continue
         for t, v in zip(op.outputs, values):
-            data = np.ascontiguousarray(np.asarray(v, dtype=np_dtype(t.dtype)).reshape(t.shape))
+            data = np.array(v, dtype=np_dtype(t.dtype), order="C").reshape(t.shape)
             data.setflags(write=False)
             folded[t] = replace(t, data=data)
     return Graph(ops, graph.inputs, graph.outputs, graph.tensors, graph.name)

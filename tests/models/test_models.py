@@ -53,3 +53,11 @@ def test_person_detect_known_outputs(image, expected):
     x = load_input_file(shared_model(image), compiled.graph.inputs[0])
     out = HostModel(compiled).run({compiled.graph.inputs[0].index: x})
     assert np.asarray(out[compiled.graph.outputs[0].index]).reshape(-1).tolist() == expected
+
+
+@pytest.mark.parametrize("model", ["ad01_int8.tflite", "kws_ref_model.tflite", "pretrainedResnet_quant.tflite",
+                                   "seanet_conv4_int16x8.tflite", "micro_speech_quantized.tflite"])
+def test_model_clean_under_sanitizers(model):
+    """The generated C and runtime run under AddressSanitizer + UBSan with the same outputs."""
+    res = aotc.verify(shared_model(model), inputs=2, seed=7, sanitize=True)
+    assert res.sanitized and res.bit_exact, res.summary()

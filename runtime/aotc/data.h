@@ -1,0 +1,117 @@
+/* Data movement: PAD, PADV2, CONCATENATION, STRIDED_SLICE, TRANSPOSE.
+ *
+ * Every index is computed at compile time. A copy is described by `geom`, an int32 table:
+ *   geom[0] = ndim (<= AOTC_DATA_MAX_DIMS), then shape[ndim], in_stride[ndim], out_stride[ndim]
+ * (strides in elements, possibly negative). The kernel walks the shape in row-major order reading
+ * in[in_offset + sum idx*in_stride] and writing out[out_offset + sum idx*out_stride]; an innermost
+ * dimension contiguous on both sides is copied with one memcpy. */
+#ifndef AOTC_RUNTIME_DATA_H
+#define AOTC_RUNTIME_DATA_H
+#include "common.h"
+#include <stdarg.h>
+
+#define AOTC_DATA_MAX_DIMS 8
+
+AOTC_KERNEL void aotc_data__copy(const uint8_t *in, uint8_t *out, const int32_t *geom, int32_t in_offset,
+                            int32_t out_offset, size_t elem)
+{
+    const int ndim = (int)geom[0];
+    const int32_t *shape = geom + 1;
+    const int32_t *is = shape + ndim;
+    const int32_t *os = is + ndim;
+    int32_t idx[AOTC_DATA_MAX_DIMS];
+    ptrdiff_t ip = in_offset, op = out_offset;
+    int d, last = ndim - 1;
+    int32_t n, k;
+    if (ndim == 0) {
+        memcpy(out + (size_t)op * elem, in + (size_t)ip * elem, elem);
+        return;
+    }
+    for (d = 0; d < ndim; ++d) {
+        if (shape[d] == 0) {
+            return;
+        }
+        idx[d] = 0;
+    }
+    n = shape[last];
+    for (;;) {
+        if (is[last] == 1 && os[last] == 1) {
+            memcpy(out + (size_t)op * elem, in + (size_t)ip * elem, (size_t)n * elem);
+        } else {
+            ptrdiff_t i = ip, o = op;
+            for (k = 0; k < n; ++k) {
+                memcpy(out + (size_t)o * elem, in + (size_t)i * elem, elem);
+                i += is[last];
+                o += os[last];
+            }
+        }
+        /* advance the outer dimensions like an odometer */
+        for (d = last - 1; d >= 0; --d) {
+            ip += is[d];
+            op += os[d];
+            if (++idx[d] < shape[d]) {
+                break;
+            }
+            idx[d] = 0;
+            ip -= (ptrdiff_t)is[d] * shape[d];
+            op -= (ptrdiff_t)os[d] * shape[d];
+        }
+        if (d < 0) {
+            return;
+        }
+    }
+}
+
+/* out = in rearranged (TRANSPOSE, STRIDED_SLICE): elem = bytes per element */
+AOTC_KERNEL void aotc_data_copy(const void *in, void *out, const int32_t *geom, int32_t in_offset,
+                                int32_t elem)
+{
+    aotc_data__copy((const uint8_t *)in, (uint8_t *)out, geom, in_offset, 0, (size_t)elem);
+}
+
+/* PAD: fill all `out_count` elements with *value, then copy the input into the interior */
+AOTC_KERNEL void aotc_data_pad(const void *in, void *out, const void *value, int32_t out_count,
+                               const int32_t *geom, int32_t out_offset, int32_t elem)
+{
+    uint8_t *o = (uint8_t *)out;
+    int32_t i;
+    if (elem == 1) {
+        memset(o, *(const uint8_t *)value, (size_t)out_count);
+    } else {
+        for (i = 0; i < out_count; ++i) {
+            memcpy(o + (size_t)i * (size_t)elem, value, (size_t)elem);
+        }
+    }
+    aotc_data__copy((const uint8_t *)in, o, geom, 0, out_offset, (size_t)elem);
+}
+
+/* CONCATENATION along an axis: out is `outer` rows of `out_row` elements; then `n` triples
+ * (const T *input, int row, int offset): each input contributes `row` elements at `offset` in every
+ * output row. The pointer type of the variadic arguments is T for each variant. */
+#define AOTC_DATA_CONCAT(NAME, T)                                                               \
+    AOTC_KERNEL void NAME(T *out, int32_t outer, int32_t out_row, int n, ...)                   \
+    {                                                                                           \
+        va_list ap;                                                                             \
+        int i;                                                                                  \
+        int32_t r;                                                                              \
+        va_start(ap, n);                                                                        \
+        for (i = 0; i < n; ++i) {                                                               \
+            const T *in = va_arg(ap, const T *);                                                \
+            const int row = va_arg(ap, int);                                                    \
+            const int offset = va_arg(ap, int);                                                 \
+            for (r = 0; r < outer; ++r) {                                                       \
+                memcpy(out + (size_t)r * (size_t)out_row + (size_t)offset, in + (size_t)r * (size_t)row, \
+                       (size_t)row * sizeof(T));                                                \
+            }                                                                                   \
+        }                                                                                       \
+        va_end(ap);                                                                             \
+    }
+
+AOTC_DATA_CONCAT(aotc_data_concat_s8, int8_t)
+AOTC_DATA_CONCAT(aotc_data_concat_u8, uint8_t)
+AOTC_DATA_CONCAT(aotc_data_concat_s16, int16_t)
+AOTC_DATA_CONCAT(aotc_data_concat_s32, int32_t)
+AOTC_DATA_CONCAT(aotc_data_concat_s64, int64_t)
+AOTC_DATA_CONCAT(aotc_data_concat_f32, float)
+
+#endif

@@ -1,0 +1,157 @@
+/* SOFTMAX over the last dimension, bit-exact with TFLite's reference kernels.
+ *
+ * int8 input: exp(beta * s_in * (x - max)) depends only on max - x in [0, 255], so the compiler
+ * tabulates gemmlowp's exp_on_negative_values (Q0.31, 0 where max - x is below diff_min) and the
+ * kernel does the rest in gemmlowp fixed point: the Q12.19 sum, its reciprocal through
+ * one_over_one_plus_x_for_x_in_0_1, and the rounding rescale to the output type.
+ * int16: TFLite's SoftmaxInt16 with its two interpolated 513-entry tables (exp, 1 / (1 + x)). */
+#ifndef AOTC_RUNTIME_SOFTMAX_H
+#define AOTC_RUNTIME_SOFTMAX_H
+#include "common.h"
+
+static inline int aotc_softmax_clz32(uint32_t x)
+{
+    int n = 0;
+    if (x == 0) {
+        return 32;
+    }
+    while ((x & 0x80000000u) == 0) {
+        x <<= 1;
+        ++n;
+    }
+    return n;
+}
+
+/* gemmlowp SaturatingRoundingMultiplyByPOT<exponent> for exponent > 0 */
+static inline int32_t aotc_softmax_sat_shl(int32_t x, int exponent)
+{
+    const int32_t threshold = (int32_t)((1LL << (31 - exponent)) - 1);
+    if (x > threshold) {
+        return INT32_MAX;
+    }
+    if (x < -threshold) {
+        return INT32_MIN;
+    }
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+/* gemmlowp one_over_one_plus_x_for_x_in_0_1 (Q0.31 in, Q0.31 out) */
+static inline int32_t aotc_softmax_one_over_one_plus_x(int32_t a)
+{
+    const int64_t sum = (int64_t)a + (int64_t)INT32_MAX;
+    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    const int32_t c48_17 = 1515870810;       /* 48/17 in Q2.29 */
+    const int32_t cneg32_17 = -1010580540;   /* -32/17 in Q2.29 */
+    int32_t x = c48_17 + aotc_srdhm(half_denominator, cneg32_17);
+    int i;
+    for (i = 0; i < 3; ++i) {
+        const int32_t hd_x = aotc_srdhm(half_denominator, x);
+        const int32_t one_minus = (int32_t)(1 << 29) - hd_x;
+        x = x + aotc_softmax_sat_shl(aotc_srdhm(x, one_minus), 2);
+    }
+    return aotc_softmax_sat_shl(x, 1);
+}
+
+#define AOTC_SOFTMAX_S8_BODY(OUT_T, OUT_BITS, OUT_MIN, OUT_MAX)                                   \
+    int32_t i, c;                                                                               \
+    for (i = 0; i < outer; ++i) {                                                               \
+        const int8_t *row = in + (size_t)i * (size_t)depth;                                     \
+        OUT_T *orow = out + (size_t)i * (size_t)depth;                                          \
+        int32_t max_in_row = -128, sum = 0, num_bits_over_unit, exponent, shifted_scale;         \
+        int headroom_plus_one;                                                                  \
+        for (c = 0; c < depth; ++c) {                                                           \
+            max_in_row = AOTC_MAX(max_in_row, (int32_t)row[c]);                                 \
+        }                                                                                       \
+        for (c = 0; c < depth; ++c) {                                                           \
+            sum += aotc_rdbpot(exp_table[max_in_row - (int32_t)row[c]], 12);                    \
+        }                                                                                       \
+        headroom_plus_one = aotc_softmax_clz32((uint32_t)sum);                                  \
+        num_bits_over_unit = 12 - headroom_plus_one;                                            \
+        shifted_scale = aotc_softmax_one_over_one_plus_x(                                       \
+            (int32_t)(((uint32_t)sum << headroom_plus_one) - ((uint32_t)1 << 31)));             \
+        exponent = num_bits_over_unit + 31 - (OUT_BITS);                                        \
+        for (c = 0; c < depth; ++c) {                                                           \
+            const int32_t e = exp_table[max_in_row - (int32_t)row[c]];                          \
+            const int32_t v = aotc_rdbpot(aotc_srdhm(shifted_scale, e), exponent) + (OUT_MIN);  \
+            orow[c] = (OUT_T)AOTC_CLAMP(v, (OUT_MIN), (OUT_MAX));                               \
+        }                                                                                       \
+    }
+
+AOTC_KERNEL void aotc_softmax_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t depth,
+                                 const int32_t *exp_table)
+{
+    AOTC_SOFTMAX_S8_BODY(int8_t, 8, -128, 127)
+}
+
+AOTC_KERNEL void aotc_softmax_s8_s16(const int8_t *in, int16_t *out, int32_t outer, int32_t depth,
+                                     const int32_t *exp_table)
+{
+    AOTC_SOFTMAX_S8_BODY(int16_t, 16, -32768, 32767)
+}
+
+/* TFLite LUTLookup for int16: 512 intervals, linear interpolation on the low 7 bits */
+static inline int16_t aotc_softmax_lut16(int16_t value, const int16_t *lut)
+{
+    const int32_t index = 256 + ((int32_t)value >> 7);
+    const int32_t offset = (int32_t)value & 0x7f;
+    const int32_t base = lut[index];
+    const int16_t slope = (int16_t)(lut[index + 1] - lut[index]);
+    const int32_t delta = ((int32_t)slope * offset + 64) >> 7;
+    return (int16_t)(base + delta);
+}
+
+AOTC_KERNEL void aotc_softmax_s16(const int16_t *in, int16_t *out, int32_t outer, int32_t depth,
+                                  int32_t mult, int32_t shift, const int16_t *exp_lut,
+                                  const int16_t *recip_lut)
+{
+    int32_t i, c;
+    for (i = 0; i < outer; ++i) {
+        const int16_t *row = in + (size_t)i * (size_t)depth;
+        int16_t *orow = out + (size_t)i * (size_t)depth;
+        int32_t max_in_row = -32768, sum = 0, shifted_sum, sym;
+        int headroom_plus_one, right_shift;
+        int16_t recip;
+        for (c = 0; c < depth; ++c) {
+            max_in_row = AOTC_MAX(max_in_row, (int32_t)row[c]);
+        }
+        for (c = 0; c < depth; ++c) {
+            const int32_t scaled = aotc_mbqm((int32_t)row[c] - max_in_row, mult, shift) + 32767;
+            orow[c] = aotc_softmax_lut16((int16_t)AOTC_CLAMP(scaled, -32768, 32767), exp_lut);
+            sum += orow[c];
+        }
+        headroom_plus_one = aotc_softmax_clz32((uint32_t)sum);
+        shifted_sum = (int32_t)((((int64_t)sum << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+        sym = shifted_sum - ((1 << 15) + (1 << 16));
+        recip = aotc_softmax_lut16((int16_t)AOTC_CLAMP(sym, -32768, 32767), recip_lut);
+        right_shift = 31 - headroom_plus_one;
+        for (c = 0; c < depth; ++c) {
+            const int64_t round = (int64_t)1 << (right_shift - 1);
+            const int32_t r = (int32_t)(((int64_t)orow[c] * (int64_t)recip + round) >> right_shift);
+            orow[c] = (int16_t)AOTC_CLAMP(r, 0, 32767);
+        }
+    }
+}
+
+/* reference_ops::Softmax<float>: exp((x - max) * beta) / sum, in float */
+AOTC_KERNEL void aotc_softmax_f32(const float *in, float *out, int32_t outer, int32_t depth, float beta)
+{
+    int32_t i, c;
+    for (i = 0; i < outer; ++i) {
+        const float *row = in + (size_t)i * (size_t)depth;
+        float *orow = out + (size_t)i * (size_t)depth;
+        float max = -3.40282347e38f, sum = 0.0f;
+        for (c = 0; c < depth; ++c) {
+            max = max < row[c] ? row[c] : max;
+        }
+        for (c = 0; c < depth; ++c) {
+            const float e = expf((row[c] - max) * beta);
+            orow[c] = e;
+            sum += e;
+        }
+        for (c = 0; c < depth; ++c) {
+            orow[c] = orow[c] / sum;
+        }
+    }
+}
+
+#endif
