@@ -1,0 +1,71 @@
+"""CONV_2D -> aotc_conv2d_{s8,s16,s16_b32,f32}; DEPTHWISE_CONV_2D -> aotc_depthwise_conv2d_{s8,s16,f32}.
+
+Both references (LiteRT BUILTIN_REF and TFLM) requantize convolutions with the per-channel
+MultiplyByQuantizedMultiplier (double rounding; the int64 variant for 16x8 with an int64 bias), so
+options.rounding does not change these kernels. Padding and multipliers are computed here."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...ops.registry import conv_padding
+from ...quant import activation_range, per_channel_multipliers
+from ..base import ConstArray, KernelCall, TensorRef, c_literal
+from . import lowering
+
+
+def _geometry(op, k_h, k_w):
+    a = op.attrs
+    x, y = op.inputs[0], op.outputs[0]
+    n, in_h, in_w, in_c = x.shape
+    _, out_h, out_w, out_c = y.shape
+    pad_h = conv_padding(in_h, k_h, a["stride_h"], a["dilation_h"], out_h)
+    pad_w = conv_padding(in_w, k_w, a["stride_w"], a["dilation_w"], out_w)
+    return n, in_h, in_w, in_c, out_h, out_w, out_c, pad_h, pad_w
+
+
+def _tail(op, base_args, channels):
+    """Appends requantization tables and the activation clamp; returns (function suffix, args, consts)."""
+    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    b = op.input(2)
+    lo, hi = activation_range(op.attrs["activation"], y)
+    if x.dtype == "float32":
+        return "f32", base_args + [c_literal(lo), c_literal(hi)], []
+    mults, shifts = per_channel_multipliers(x.quant.s, w.quant, y.quant.s, channels)
+    consts = [ConstArray("mult", "int32_t", np.array(mults, np.int32)),
+              ConstArray("shift", "int32_t", np.array(shifts, np.int32))]
+    if x.dtype == "int8":
+        return "s8", base_args + [-x.quant.zp, y.quant.zp, *consts, lo, hi], consts
+    suffix = "s16_b32" if b is not None and b.dtype == "int32" else "s16"
+    return suffix, base_args + [*consts, lo, hi], consts
+
+
+def _io(op):
+    b = op.input(2)
+    return [TensorRef(op.inputs[0], True), TensorRef(op.inputs[1], True),
+            TensorRef(b, True) if b is not None else "NULL", TensorRef(op.outputs[0])]
+
+
+@lowering("CONV_2D")
+def lower_conv2d(op, options):
+    a = op.attrs
+    w = op.inputs[1]
+    _, k_h, k_w, wc = w.shape
+    n, in_h, in_w, in_c, out_h, out_w, out_c, pad_h, pad_w = _geometry(op, k_h, k_w)
+    args = _io(op) + [n, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, wc,
+                      a["stride_h"], a["stride_w"], a["dilation_h"], a["dilation_w"], pad_h, pad_w]
+    suffix, args, consts = _tail(op, args, out_c)
+    return KernelCall(op, "generic_c", f"aotc_conv2d_{suffix}", args, consts=consts,
+                      macs=n * out_h * out_w * out_c * k_h * k_w * wc)
+
+
+@lowering("DEPTHWISE_CONV_2D")
+def lower_depthwise_conv2d(op, options):
+    a = op.attrs
+    w = op.inputs[1]
+    _, k_h, k_w, _ = w.shape
+    n, in_h, in_w, in_c, out_h, out_w, out_c, pad_h, pad_w = _geometry(op, k_h, k_w)
+    args = _io(op) + [n, in_h, in_w, in_c, out_h, out_w, out_c // in_c, k_h, k_w,
+                      a["stride_h"], a["stride_w"], a["dilation_h"], a["dilation_w"], pad_h, pad_w]
+    suffix, args, consts = _tail(op, args, out_c)
+    return KernelCall(op, "generic_c", f"aotc_depthwise_conv2d_{suffix}", args, consts=consts,
+                      macs=n * out_h * out_w * out_c * k_h * k_w)

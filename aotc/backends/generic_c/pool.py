@@ -1,0 +1,29 @@
+"""AVERAGE_POOL_2D / MAX_POOL_2D -> aotc_pool_{avg,max}_{s8,s16,f32}. No requantization: TFLite's
+quantized pooling works on the raw values (input and output share scale and zero point)."""
+from __future__ import annotations
+
+from ...ops.registry import conv_padding
+from ...quant import activation_range
+from ..base import KernelCall, TensorRef, c_literal
+from . import lowering
+
+SUFFIX = {"int8": "s8", "int16": "s16", "float32": "f32"}
+
+
+@lowering("AVERAGE_POOL_2D", "MAX_POOL_2D")
+def lower_pool(op, options):
+    a = op.attrs
+    x, y = op.inputs[0], op.outputs[0]
+    n, in_h, in_w, ch = x.shape
+    _, out_h, out_w, _ = y.shape
+    f_h, f_w = a["filter_h"], a["filter_w"]
+    pad_h = conv_padding(in_h, f_h, a["stride_h"], 1, out_h)
+    pad_w = conv_padding(in_w, f_w, a["stride_w"], 1, out_w)
+    lo, hi = activation_range(a["activation"], y)
+    if x.dtype == "float32":
+        lo, hi = c_literal(lo), c_literal(hi)
+    kind = "avg" if op.kind == "AVERAGE_POOL_2D" else "max"
+    args = [TensorRef(x, True), TensorRef(y), n, in_h, in_w, ch, out_h, out_w, f_h, f_w,
+            a["stride_h"], a["stride_w"], pad_h, pad_w, lo, hi]
+    return KernelCall(op, "generic_c", f"aotc_pool_{kind}_{SUFFIX[x.dtype]}", args,
+                      macs=n * out_h * out_w * ch * f_h * f_w if kind == "avg" else 0)
