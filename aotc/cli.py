@@ -132,6 +132,10 @@ def main(argv=None) -> int:
     except AotcError as e:
         print(f"aotc: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # the file system refused (output under a file, disk full, no permission)
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"aotc: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("aotc: interrupted", file=sys.stderr)
         return 130

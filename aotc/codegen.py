@@ -37,6 +37,12 @@ class Array:
     comment: str
 
 
+def comment_text(text: str) -> str:
+    """Text safe inside a C block comment on one line (names come from the model file)."""
+    text = "".join("?" if ord(ch) < 32 else ch for ch in str(text))
+    return text.replace("*/", "*_/").replace("/*", "/_*")
+
+
 def format_values(values: np.ndarray, ctype: str, per_line: int = 16) -> str:
     flat = np.asarray(values).reshape(-1)
     if ctype in ("float", "double"):
@@ -65,7 +71,7 @@ class _Names:
             sym = f"{self.prefix}_w{ident}"
             self.weights[t] = Array(sym, c_type(t.dtype), max(t.size, 1),
                                     format_values(t.data, c_type(t.dtype)) if t.size else "0",
-                                    f'{t.name} {list(t.shape)} {t.dtype}')
+                                    comment_text(f'{t.name} {list(t.shape)} {t.dtype}'))
         return self.weights[t].symbol
 
     def table(self, step: int, c: ConstArray) -> str:
@@ -104,7 +110,7 @@ def io_info(t: Tensor, plan: Plan, i: int, kind: str) -> dict:
         "offset": plan.offset_of(t),
         "scale": c_literal(f32(q.s)) if q else None,
         "zero_point": q.zp if q else None,
-        "name": t.name,
+        "name": comment_text(t.name),
     }
 
 

@@ -76,8 +76,11 @@ def compile_graph(graph: Graph, options: Options) -> Compiled:
 def compile(model, target: str = "generic", out_dir: str | os.PathLike | None = None, **kw) -> Compiled:
     """Compile a .tflite file (path or bytes). With out_dir, write the sources there atomically."""
     options = Options(target=target, **kw)
-    if isinstance(model, (str, os.PathLike)):
-        options.source_name = Path(model).name
+    model_path = Path(model) if isinstance(model, (str, os.PathLike)) else None
+    if model_path is not None:
+        options.source_name = model_path.name
+    if out_dir is not None:
+        check_output_folder(Path(out_dir), model_path)
     graph = reader.read(model, name=options.name)
     compiled = compile_graph(graph, options)
     if out_dir is not None:
@@ -85,12 +88,32 @@ def compile(model, target: str = "generic", out_dir: str | os.PathLike | None = 
     return compiled
 
 
+def check_output_folder(path: Path, model: Path | None = None) -> None:
+    """The output folder is replaced as a whole, so it must be new, empty, or an earlier aotc output.
+    Anything else (the current folder or a parent, the model's folder, a folder of the user's
+    files, a file) is refused before any work is done."""
+    if not (path.exists() or path.is_symlink()):
+        return
+    if not path.is_dir():
+        raise UsageError(f"{path}: exists and is not a folder")
+    resolved, cwd = path.resolve(), Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise UsageError(f"{path}: is the current folder or one of its parents; choose a new output folder")
+    if model is not None and resolved in model.resolve().parents:
+        raise UsageError(f"{path}: holds the model file; choose another output folder")
+    if any(True for _ in path.iterdir()) and not (path / "report.json").is_file():
+        raise UsageError(f"{path}: exists and is not an aotc output folder (no report.json); refusing to replace it")
+
+
 def write(files: dict[str, str], out_dir: Path) -> Path:
     """Write into a temporary sibling folder, then rename it into place: a failure leaves nothing."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output is an ordinary folder
         for fname, text in files.items():
             (tmp / fname).write_text(text)
         shutil.copytree(resource_dir("runtime") / "aotc", tmp / "aotc",

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import tflite
 
-from .errors import ModelError, UnsupportedError
+from .errors import ModelError, UnsupportedError, UsageError
 from .ir import Graph, Op, Quant, Tensor, dtype_bytes, np_dtype
 from .ops import OPS
 from .ops.registry import BUILTIN_NAMES
@@ -39,6 +39,19 @@ def reading(what: str):
         raise ModelError(f"{what}: malformed flatbuffer ({type(e).__name__}: {e})") from None
 
 
+def safe_name(raw: bytes | None, default: str) -> str:
+    """A name read from the file, made harmless for one-line messages and generated C comments:
+    control and line-break characters become '?', and comment delimiters are broken up."""
+    if not raw:
+        return default
+    text = raw.decode("utf-8", "replace")
+    text = "".join("?" if ord(ch) < 32 or 127 <= ord(ch) < 160 or ch in "\u2028\u2029" else ch for ch in text)
+    return text.replace("*/", "*_/").replace("/*", "/_*")
+
+
+C_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def c_identifier(stem: str) -> str:
     name = re.sub(r"[^0-9a-zA-Z_]", "_", stem).strip("_").lower() or "model"
     return name if not name[0].isdigit() else "m_" + name
@@ -56,6 +69,9 @@ def read(source: str | Path | bytes, name: str | None = None) -> Graph:
     else:
         buf = bytes(source)
         name = name or "model"
+    if not C_NAME.fullmatch(name):
+        raise UsageError(f"name '{name}' is not a C identifier (letters, digits and '_', not starting "
+                         "with a digit)")
     return _Reader(buf, name).graph()
 
 
@@ -127,8 +143,7 @@ class _Reader:
     def _tensor(self, sg, idx: int) -> Tensor:
         with reading(f"tensor {idx}"):
             t = sg.Tensors(idx)
-            raw_name = t.Name()
-            name = raw_name.decode("utf-8", "replace") if raw_name else f"t{idx}"
+            name = safe_name(t.Name(), f"t{idx}")
             loc = f'tensor {idx} "{name}"'
             ttype = t.Type()
             if ttype not in TENSOR_TYPES:
@@ -201,7 +216,7 @@ class _Reader:
             code = max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode()))
             version = int(oc.Version())
             if code == 32:  # CUSTOM
-                custom = (oc.CustomCode() or b"?").decode("utf-8", "replace")
+                custom = safe_name(oc.CustomCode(), "?")
                 raise UnsupportedError(f"op {i} CUSTOM '{custom}': custom operators are not supported")
             kind = BUILTIN_NAMES.get(code, f"BUILTIN_{code}")
             ins = [tensor_ref(int(t), f"op {i} {kind} input {j}", optional=True)
@@ -225,6 +240,11 @@ class _Reader:
             return Op(kind, ins, outs, attrs, i, version)
 
     def _check_structure(self, g: Graph) -> None:
+        for kind, ts in (("input", g.inputs), ("output", g.outputs)):
+            for t in ts:
+                if t.is_const:
+                    raise ModelError(f'tensor {t.index} "{t.name}": graph {kind} has constant data '
+                                     "(constant graph inputs and outputs are not supported)")
         producer: dict[Tensor, Op] = {}
         for op in g.ops:
             if not op.outputs:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import os
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,26 @@ import numpy as np
 from .errors import UsageError
 
 REFERENCES = ("litert", "tflm")
+
+
+@contextlib.contextmanager
+def captured_fds(sink: list):
+    """Capture what native code writes to file descriptors 1 and 2 (TFLM prints its errors there);
+    the text is appended to `sink` on exit."""
+    with tempfile.TemporaryFile(mode="w+b") as cap:
+        saved = [os.dup(1), os.dup(2)]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(cap.fileno(), 1)
+        os.dup2(cap.fileno(), 2)
+        try:
+            yield
+        finally:
+            for fd, old in zip((1, 2), saved):
+                os.dup2(old, fd)
+                os.close(old)
+            cap.seek(0)
+            sink.append(cap.read().decode("utf-8", "replace"))
 
 
 def _model_bytes(model) -> bytes:
@@ -57,8 +78,13 @@ class TFLM:
             from tflite_micro.python.tflite_micro import runtime
         except ImportError:
             raise UsageError("--reference tflm needs the tflite-micro package (pip install tflite-micro)") from None
-        with contextlib.redirect_stdout(io.StringIO()):
-            self.it = runtime.Interpreter.from_bytes(_model_bytes(model))
+        log: list[str] = []
+        try:
+            with captured_fds(log):
+                self.it = runtime.Interpreter.from_bytes(_model_bytes(model))
+        except RuntimeError as e:
+            first = next((ln for ln in "".join(log).splitlines() if ln.strip()), str(e))
+            raise UsageError(f"TFLM cannot run this model: {first.strip()}") from None
         self.inputs, self.outputs = input_indices, output_indices
 
     def run(self, inputs: dict[int, np.ndarray]) -> dict[int, np.ndarray]:

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 import aotc
+from aotc.references import captured_fds
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_MODELS = HERE.parent.parent / "shared" / "models"
@@ -30,22 +29,13 @@ def tflm_arena(path: Path) -> dict | None:
         from tflite_micro.python.tflite_micro import runtime
     except ImportError:
         return None
-    with tempfile.TemporaryFile(mode="w+b") as cap:
-        saved = [os.dup(1), os.dup(2)]
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(cap.fileno(), 1)
-        os.dup2(cap.fileno(), 2)
-        try:
+    log: list[str] = []
+    try:
+        with captured_fds(log):
             runtime.Interpreter.from_file(str(path)).print_allocations()
-        except Exception:
-            return None
-        finally:
-            for fd, old in zip((1, 2), saved):
-                os.dup2(old, fd)
-                os.close(old)
-        cap.seek(0)
-        text = cap.read().decode("utf-8", "replace")
+    except RuntimeError:
+        return None
+    text = "".join(log)
     total = re.search(r"Arena allocation total (\d+)", text)
     head = re.search(r"Arena allocation head (\d+)", text)
     tail = re.search(r"Arena allocation tail (\d+)", text)

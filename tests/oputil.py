@@ -1,6 +1,8 @@
 """Helpers for one-op tests: build a model with aotc's ModelBuilder, verify it bit-exact."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 import aotc
@@ -9,9 +11,11 @@ from aotc.tflite_writer import ModelBuilder
 __all__ = ["ModelBuilder", "assert_exact", "rng_weights"]
 
 
-def assert_exact(model: bytes, inputs: int = 6, seed: int = 0, reference: str = "litert", **kw):
+def assert_exact(model: bytes, inputs: int = 6, seed: int = 0, reference: str | None = None, **kw):
     """Compile + host-run + compare with the reference; fail with the per-layer summary otherwise.
-    float32 models pass when within verify's stated tolerance, integer models only when bit-exact."""
+    float32 models pass when within verify's stated tolerance, integer models only when bit-exact.
+    The default reference is LiteRT; AOTC_TEST_REFERENCE=tflm reruns a suite against TFLM."""
+    reference = reference or os.environ.get("AOTC_TEST_REFERENCE", "litert")
     res = aotc.verify(model, inputs=inputs, seed=seed, reference=reference, **kw)
     assert res.ok, res.summary()
     if all(o.dtype != "float32" for o in res.outputs):

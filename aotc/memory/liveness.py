@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import UnsupportedError, where
 from ..ir import Graph, Tensor
 
 
@@ -37,7 +38,11 @@ def buffers(graph: Graph, calls, align: int) -> tuple[list[Buffer], dict[Tensor,
 
     for call in calls:
         if call.alias:
-            root[call.op.outputs[0]] = owner(call.op.inputs[0])
+            src = owner(call.op.inputs[0])
+            if src.is_const:  # nothing would ever write the output's bytes in the arena
+                raise UnsupportedError(f"{where(call.op, call.op.outputs[0])}: output views constant data "
+                                       "(a graph output that is a reshaped constant is not supported)")
+            root[call.op.outputs[0]] = src
 
     last_step = max(len(calls) - 1, 0)
     span: dict[Tensor, list[int]] = {}

@@ -75,3 +75,25 @@ def test_int16_logistic_tanh_is_a_clear_error(kind):
 def test_logistic_wrong_output_scale_is_an_error():
     with pytest.raises(Exception, match="1/256"):
         aotc.verify(unary_model("LOGISTIC", q_out=(0.01, -128)), inputs=1)
+
+
+@pytest.mark.parametrize("kind,q", [
+    ("RELU", ((0.05, -3), (0.03, 4))),
+    ("RELU6", ((0.05, -3), (0.03, 4))),      # TFLM clamps without rescaling; LiteRT rescales
+    ("RELU6", ((0.1, 100), (0.01, -128))),
+    ("LOGISTIC", ((0.05, -3), (1 / 256, -128))),
+    ("TANH", ((0.02, 10), (1 / 128, 0))),
+    ("HARD_SWISH", ((0.05, -3), (0.03, 4))),
+])
+def test_int8_against_tflm(kind, q, all_int8):
+    """All 256 int8 inputs against the TFLM interpreter (rounding follows --reference tflm)."""
+    model = unary_model(kind, q_in=q[0], q_out=q[1])
+    assert_exact(model, inputs=2, input_files=[all_int8], reference="tflm")
+
+
+def test_relu6_references_really_differ(all_int8):
+    """With different input and output scales the two references disagree on RELU6, so the test
+    above proves the tflm variant is used."""
+    model = unary_model("RELU6", q_in=(0.05, -3), q_out=(0.03, 4))
+    crossed = aotc.verify(model, inputs=0, input_files=[all_int8], reference="tflm", rounding="litert")
+    assert not crossed.bit_exact

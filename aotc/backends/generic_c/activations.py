@@ -64,6 +64,15 @@ def relu_lut(op) -> np.ndarray:
     return np.clip(out, lo, hi).astype(np.int8)
 
 
+def tflm_relu6_lut(op) -> np.ndarray:
+    """TFLM's Relu6Quantized: no rescaling; clamp to [zp_in, zp_in + round(6 / s_in)] in the input's
+    quantization (LiteRT rescales to the output's; the two differ when the scales do)."""
+    x = op.inputs[0]
+    zero = x.quant.zp
+    six = int(np.clip(zero + int(_roundf(F(6.0) / F(x.quant.s))), -128, 127))
+    return np.clip(np.arange(-128, 128), zero, six).astype(np.int8)
+
+
 def float_lut(op, transform) -> np.ndarray:
     """LiteRT LUTPopulateInt8: dequantize in float, transform, roundf(t * (1 / s_out)) + zp_out."""
     x, y = op.inputs[0], op.outputs[0]
@@ -170,7 +179,8 @@ def lower_activation(op, options):
     x, y = op.inputs[0], op.outputs[0]
     n = x.size
     if x.dtype == "int8":
-        lut = ConstArray("lut", "int8_t", INT8_TABLES[op.kind](op))
+        table = tflm_relu6_lut if op.kind == "RELU6" and options.rounding == "tflm" else INT8_TABLES[op.kind]
+        lut = ConstArray("lut", "int8_t", table(op))
         return KernelCall(op, "generic_c", "aotc_activation_lut_s8",
                           [TensorRef(x, True), TensorRef(y), n, lut], consts=[lut],
                           note="256-entry table computed at compile time")

@@ -1,0 +1,244 @@
+"""The command line as a user runs it: `python -m aotc.cli ...` in a subprocess.
+
+Errors are one line on stderr starting with "aotc: error:", exit status 2, no traceback, and no
+output (or temporary) folder left behind; an existing output folder survives a failed compile."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aotc.tflite_writer import ModelBuilder
+
+REPORT_KEYS = {"arena_bytes", "lower_bound_bytes", "weights_bytes", "target", "aotc_version", "ops"}
+
+
+def fc_chain(extra_op: str | None = None) -> bytes:
+    """int8 x[1,8] -> FC(relu) -> h[1,6] -> FC -> y[1,4]; with `extra_op`, an op of that kind
+    computes a second output from h."""
+    rng = np.random.default_rng(0)
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 8), "int8", scale=0.05, zero_point=-3)
+    w1 = mb.tensor("w1", (6, 8), "int8", data=rng.integers(-127, 128, (6, 8)), scale=[0.01] * 6, axis=0)
+    b1 = mb.tensor("b1", (6,), "int32", data=rng.integers(-500, 500, 6), scale=[0.0005] * 6)
+    h = mb.tensor("h", (1, 6), "int8", scale=0.1, zero_point=2)
+    w2 = mb.tensor("w2", (4, 6), "int8", data=rng.integers(-127, 128, (4, 6)), scale=0.02)
+    y = mb.tensor("y", (1, 4), "int8", scale=0.08, zero_point=-1)
+    mb.op("FULLY_CONNECTED", [x, w1, b1], [h], {"FusedActivationFunction": 1}, version=4)
+    mb.op("FULLY_CONNECTED", [h, w2, -1], [y], {}, version=4)
+    outputs = [y]
+    if extra_op:
+        z = mb.tensor("z", (1, 6), "int8", scale=0.1, zero_point=2)
+        mb.op(extra_op, [h], [z])
+        outputs.append(z)
+    return mb.build([x], outputs)
+
+
+def aotc(*args, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run([sys.executable, "-m", "aotc.cli", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def listing(folder: Path) -> dict[str, bytes]:
+    """Every file (hidden ones too) under `folder`, with its contents."""
+    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else b"<dir>")
+            for p in sorted(folder.rglob("*"))}
+
+
+def assert_clean_error(r: subprocess.CompletedProcess, *needles: str) -> str:
+    lines = r.stderr.splitlines()
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("aotc: error: "), r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    for n in needles:
+        assert n in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def work(tmp_path) -> Path:
+    (tmp_path / "fc.tflite").write_bytes(fc_chain())
+    return tmp_path
+
+
+# ---- success paths ------------------------------------------------------------------------------
+
+def test_compile_writes_the_documented_files(work):
+    r = aotc("compile", "fc.tflite", "-o", "build/fc", cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    assert "fc.c" in r.stdout and "arena" in r.stdout
+    out = work / "build" / "fc"
+    names = {p.name for p in out.iterdir()}
+    assert {"fc.c", "fc.h", "CMakeLists.txt", "report.json", "report.txt", "aotc"} <= names
+    assert not any(n.startswith(".") for n in names)
+    assert (out / "aotc" / "common.h").is_file() and (out / "aotc" / "fully_connected.h").is_file()
+    assert not list((out / "aotc").glob("*.py"))
+    report = json.loads((out / "report.json").read_text())
+    assert REPORT_KEYS <= set(report)
+    assert report["target"] == "generic" and report["model"] == "fc.tflite"
+    assert report["arena_bytes"] >= report["lower_bound_bytes"] > 0
+    assert report["weights_bytes"] == 48 + 24 + 24
+    assert [o["kind"] for o in report["ops"]] == ["FULLY_CONNECTED"] * 2
+    assert [o["source_ops"] for o in report["ops"]] == [[0], [1]]
+    assert all(o["backend"] == "generic_c" for o in report["ops"])
+    assert "arena" in (out / "report.txt").read_text()
+    header = (out / "fc.h").read_text()
+    assert "FC_ARENA_SIZE" in header and "fc_invoke" in header
+    # the only things in the parent: the output folder (no temporary or .old folders)
+    assert [p.name for p in (work / "build").iterdir()] == ["fc"]
+    # no full path of this machine in the generated files
+    for f in ("fc.c", "fc.h", "report.json", "report.txt", "CMakeLists.txt"):
+        assert str(work) not in (out / f).read_text()
+
+
+def test_compile_again_replaces_the_output_folder(work):
+    assert aotc("compile", "fc.tflite", "-o", "out", cwd=work).returncode == 0
+    (work / "out" / "stale.txt").write_text("from an earlier run")
+    r = aotc("compile", "fc.tflite", "-o", "out", "--name", "net", cwd=work)
+    assert r.returncode == 0, r.stderr
+    names = {p.name for p in (work / "out").iterdir()}
+    assert {"net.c", "net.h", "report.json", "aotc"} <= names
+    assert not names & {"fc.c", "fc.h", "stale.txt"}
+    assert sorted(p.name for p in work.iterdir()) == ["fc.tflite", "out"]
+
+
+def test_verify_passes(work):
+    r = aotc("verify", "fc.tflite", "--inputs", "4", cwd=work)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "PASS" in r.stdout and "bit-exact" in r.stdout
+    assert "Traceback" not in r.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["fc.tflite"]
+
+
+def test_inspect(work):
+    r = aotc("inspect", "fc.tflite", cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert "2 ops, 6 tensors" in r.stdout
+    assert r.stdout.count("FULLY_CONNECTED") == 2
+    for name in ("w1", "b1", "w2", "per-channel axis 0"):
+        assert name in r.stdout
+    assert "weights 96 bytes" in r.stdout
+
+
+def test_targets_and_version(work):
+    r = aotc("targets", cwd=work)
+    assert r.returncode == 0 and "generic" in r.stdout
+    r = aotc("--version", cwd=work)
+    assert r.returncode == 0 and r.stdout.startswith("aotc ")
+
+
+# ---- bad input ----------------------------------------------------------------------------------
+
+BAD_MODELS = {
+    "missing": (None, "no such file"),
+    "truncated": (lambda: fc_chain()[:300], "malformed"),
+    "wrong_identifier": (lambda: fc_chain()[:4] + b"XYZ3" + fc_chain()[8:], "identifier"),
+    "unsupported_op": (lambda: fc_chain("LSH_PROJECTION"), "op 2 LSH_PROJECTION"),
+    "empty_file": (lambda: b"", "too short"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_MODELS))
+@pytest.mark.parametrize("command", ["compile", "inspect", "verify"])
+def test_bad_model_is_one_clean_line(work, case, command):
+    make, needle = BAD_MODELS[case]
+    if make is not None:
+        (work / f"{case}.tflite").write_bytes(make())
+    before = listing(work)
+    args = [command, f"{case}.tflite"] + (["-o", "out"] if command == "compile" else [])
+    assert_clean_error(aotc(*args, cwd=work), f"{case}.tflite" if case == "missing" else needle)
+    assert listing(work) == before        # no output folder, no temporary folder
+
+
+def test_unknown_target(work):
+    before = listing(work)
+    assert_clean_error(aotc("compile", "fc.tflite", "-o", "out", "--target", "no_such_chip", cwd=work),
+                       "unknown target 'no_such_chip'", "generic")
+    assert_clean_error(aotc("verify", "fc.tflite", "--target", "no_such_chip", cwd=work), "unknown target")
+    assert listing(work) == before
+
+
+def test_unknown_planner(work):
+    before = listing(work)
+    assert_clean_error(aotc("compile", "fc.tflite", "-o", "out", "--planner", "magic", cwd=work),
+                       "unknown planner 'magic'")
+    assert listing(work) == before
+
+
+def test_bad_symbol_name(work):
+    before = listing(work)
+    assert_clean_error(aotc("compile", "fc.tflite", "-o", "out", "--name", "my-net", cwd=work),
+                       "not a C identifier")
+    assert listing(work) == before
+
+
+def test_failed_compile_leaves_existing_output_folder_intact(work):
+    assert aotc("compile", "fc.tflite", "-o", "out", cwd=work).returncode == 0
+    (work / "bad.tflite").write_bytes(fc_chain("LSH_PROJECTION"))
+    before = listing(work)
+    assert_clean_error(aotc("compile", "bad.tflite", "-o", "out", cwd=work), "LSH_PROJECTION")
+    assert_clean_error(aotc("compile", "fc.tflite", "-o", "out", "--target", "nope", cwd=work), "nope")
+    assert listing(work) == before
+
+
+def test_output_folder_under_a_file(work):
+    (work / "notadir").write_text("user data")
+    before = listing(work)
+    assert_clean_error(aotc("compile", "fc.tflite", "-o", "notadir/out", cwd=work), "notadir")
+    assert listing(work) == before
+
+
+def test_output_that_is_a_file_is_not_replaced(work):
+    (work / "result").write_text("user data")
+    before = listing(work)
+    assert_clean_error(aotc("compile", "fc.tflite", "-o", "result", cwd=work), "not a folder")
+    assert listing(work) == before
+
+
+@pytest.mark.parametrize("out", [".", ".."])
+def test_current_folder_is_never_replaced(work, out):
+    sub = work / "sub"
+    sub.mkdir()
+    (sub / "fc.tflite").write_bytes(fc_chain())
+    (sub / "notes.txt").write_text("user data")
+    before = listing(work)
+    assert_clean_error(aotc("compile", "fc.tflite", "-o", out, cwd=sub), "current folder")
+    assert listing(work) == before
+
+
+def test_folder_of_user_files_is_not_replaced(work):
+    src = work / "src"
+    src.mkdir()
+    (src / "main.c").write_text("int main(void) { return 0; }\n")
+    before = listing(work)
+    assert_clean_error(aotc("compile", "fc.tflite", "-o", "src", cwd=work), "not an aotc output folder")
+    assert listing(work) == before
+
+
+def test_folder_holding_the_model_is_not_replaced(work):
+    assert aotc("compile", "fc.tflite", "-o", "out", cwd=work).returncode == 0
+    (work / "out" / "fc.tflite").write_bytes(fc_chain())
+    before = listing(work)
+    assert_clean_error(aotc("compile", "out/fc.tflite", "-o", "out", cwd=work), "holds the model")
+    assert listing(work) == before
+
+
+def test_empty_existing_folder_is_used(work):
+    (work / "out").mkdir()
+    assert aotc("compile", "fc.tflite", "-o", "out", cwd=work).returncode == 0
+    assert (work / "out" / "fc.c").is_file()
+
+
+def test_bad_arguments_exit_2_without_traceback(work):
+    r = aotc("compile", "fc.tflite", cwd=work)          # -o missing: argparse's usage message
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "-o" in r.stderr
+    r = aotc("frobnicate", cwd=work)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
