@@ -12,6 +12,7 @@ import numpy as np
 from .errors import UsageError
 
 REFERENCES = ("litert", "tflm")
+TFLM_ARENA_BYTES = 16 << 20
 
 
 @contextlib.contextmanager
@@ -81,7 +82,8 @@ class TFLM:
         log: list[str] = []
         try:
             with captured_fds(log):
-                self.it = runtime.Interpreter.from_bytes(_model_bytes(model))
+                # a generous arena: the package's default is sized for its own examples
+                self.it = runtime.Interpreter.from_bytes(_model_bytes(model), arena_size=TFLM_ARENA_BYTES)
         except RuntimeError as e:
             first = next((ln for ln in "".join(log).splitlines() if ln.strip()), str(e))
             raise UsageError(f"TFLM cannot run this model: {first.strip()}") from None
@@ -90,7 +92,13 @@ class TFLM:
     def run(self, inputs: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
         for i, idx in enumerate(self.inputs):
             self.it.set_input(inputs[idx], i)
-        self.it.invoke()
+        log: list[str] = []
+        try:
+            with captured_fds(log):
+                self.it.invoke()
+        except RuntimeError as e:
+            first = next((ln for ln in "".join(log).splitlines() if ln.strip()), str(e))
+            raise UsageError(f"TFLM cannot run this model: {first.strip()}") from None
         return {idx: np.array(self.it.get_output(i)).copy() for i, idx in enumerate(self.outputs)}
 
     def tensor(self, index: int) -> None:
