@@ -93,7 +93,8 @@ class Conv2D(OpDef):
     def parse(self, opts) -> dict:
         attrs = _common_attrs(opts)
         code = opts.QuantizedBiasType() if opts is not None else 0
-        attrs["quantized_bias_type"] = TENSOR_TYPE_NAMES.get(code, f"UNKNOWN({code})")
+        # 0 (FLOAT32 in the enum) is the schema's default and means "not specified"
+        attrs["quantized_bias_type"] = None if code == 0 else TENSOR_TYPE_NAMES.get(code, f"UNKNOWN({code})")
         return attrs
 
     def check(self, op: Op, graph: Graph) -> None:
@@ -114,12 +115,12 @@ class Conv2D(OpDef):
             _check_quant(op, out_c, 0)
         if x.dtype == "int16":
             qbt = op.attrs["quantized_bias_type"]
-            if qbt not in ("float32", "int32", "int64"):
+            if qbt not in (None, "int32", "int64"):
                 raise op.error(f"quantized_bias_type {qbt} is not supported")
             if b is not None and b.dtype == "int32" and qbt != "int32":
                 raise op.error("int16 convolution with an int32 bias needs quantized_bias_type INT32 "
                                "(LiteRT's reference reads the bias as int64 otherwise)", b)
-            if b is not None and qbt != "float32" and b.dtype != qbt:
+            if b is not None and qbt is not None and b.dtype != qbt:
                 raise op.error(f"bias type {b.dtype} differs from quantized_bias_type {qbt}", b)
 
     def evaluate(self, op, values):
