@@ -10,3 +10,4 @@ from .errors import AotcError, ModelError, UnsupportedError  # noqa: E402,F401
 from .compiler import compile  # noqa: E402,F401
 # Bound after the submodule import so that `aotc.verify` is the function, not the module.
 from .verify import VerifyResult, verify  # noqa: E402,F401
+__all__ = ["AotcError", "ModelError", "UnsupportedError", "compile", "verify", "VerifyResult", "__version__"]

@@ -10,33 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from aotc.tflite_writer import ModelBuilder
+from oputil import fc_chain
 
 REPORT_KEYS = {"arena_bytes", "lower_bound_bytes", "weights_bytes", "target", "aotc_version", "ops"}
 
 
-def fc_chain(extra_op: str | None = None) -> bytes:
-    """int8 x[1,8] -> FC(relu) -> h[1,6] -> FC -> y[1,4]; with `extra_op`, an op of that kind
-    computes a second output from h."""
-    rng = np.random.default_rng(0)
-    mb = ModelBuilder()
-    x = mb.tensor("x", (1, 8), "int8", scale=0.05, zero_point=-3)
-    w1 = mb.tensor("w1", (6, 8), "int8", data=rng.integers(-127, 128, (6, 8)), scale=[0.01] * 6, axis=0)
-    b1 = mb.tensor("b1", (6,), "int32", data=rng.integers(-500, 500, 6), scale=[0.0005] * 6)
-    h = mb.tensor("h", (1, 6), "int8", scale=0.1, zero_point=2)
-    w2 = mb.tensor("w2", (4, 6), "int8", data=rng.integers(-127, 128, (4, 6)), scale=0.02)
-    y = mb.tensor("y", (1, 4), "int8", scale=0.08, zero_point=-1)
-    mb.op("FULLY_CONNECTED", [x, w1, b1], [h], {"FusedActivationFunction": 1}, version=4)
-    mb.op("FULLY_CONNECTED", [h, w2, -1], [y], {}, version=4)
-    outputs = [y]
-    if extra_op:
-        z = mb.tensor("z", (1, 6), "int8", scale=0.1, zero_point=2)
-        mb.op(extra_op, [h], [z])
-        outputs.append(z)
-    return mb.build([x], outputs)
 
 
 def aotc(*args, cwd: Path) -> subprocess.CompletedProcess:

@@ -14,24 +14,13 @@ import pytest
 import aotc
 from aotc.tflite_writer import ModelBuilder
 from conftest import SHARED_MODELS
+from oputil import fc_chain
 
 STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Wpedantic", "-Wshadow", "-Werror"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g", "-O1"]
 COMPILERS = ["gcc", "clang"]
 
 
-def fc_chain() -> bytes:
-    rng = np.random.default_rng(0)
-    mb = ModelBuilder()
-    x = mb.tensor("x", (1, 8), "int8", scale=0.05, zero_point=-3)
-    w1 = mb.tensor("w1", (6, 8), "int8", data=rng.integers(-127, 128, (6, 8)), scale=[0.01] * 6, axis=0)
-    b1 = mb.tensor("b1", (6,), "int32", data=rng.integers(-500, 500, 6), scale=[0.0005] * 6)
-    h = mb.tensor("h", (1, 6), "int8", scale=0.1, zero_point=2)
-    w2 = mb.tensor("w2", (4, 6), "int8", data=rng.integers(-127, 128, (4, 6)), scale=0.02)
-    y = mb.tensor("y", (1, 4), "int8", scale=0.08, zero_point=-1)
-    mb.op("FULLY_CONNECTED", [x, w1, b1], [h], {"FusedActivationFunction": 1}, version=4)
-    mb.op("FULLY_CONNECTED", [h, w2, -1], [y], {}, version=4)
-    return mb.build([x], [y])
 
 
 def reshape_fc_two_outputs() -> bytes:
