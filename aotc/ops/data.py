@@ -51,7 +51,7 @@ def pad_amounts(op: Op) -> list[tuple[int, int]] | None:
 def pad_value(op: Op):
     """The fill value as the output's stored type: PADV2's constant, else the output zero point (0.0
     for float)."""
-    x, y = op.inputs[0], op.outputs[0]
+    y = op.outputs[0]
     c = op.input(2)
     if c is not None:
         return np.asarray(c.data).reshape(-1)[0]

@@ -5,6 +5,9 @@ Quantized ADD/SUB follow TFLite's general path: both inputs are offset, shifted 
 added, and rescaled to the output. int16 with power-of-two scales and pot_scale_int16 set uses the
 LSTM path (a rounding right shift of one input). MUL rescales the product with
 MultiplyByQuantizedMultiplier(s1 * s2 / s_out computed in float, as TFLite does).
+rounding == "tflm" (TFLM's kernels): int16 ADD/SUB always take the general path (TFLM ignores
+pot_scale_int16); ADD and MUL multipliers are computed in double from the float scales, SUB's in float
+(s1 / twice_max and twice_max / (2^ls * s_out) in float32); int32 ADD ignores the fused activation.
 Broadcasting: the compiler computes the output dims and per-input element strides (0 along broadcast
 dims), merged and padded to 6 dims; same-shape operands take a flat loop (bc = NULL).
 """
@@ -73,7 +76,10 @@ def lower_elementwise(op, options):
         consts.append(bc)
     head = [TensorRef(a, True), TensorRef(b, True), TensorRef(y), y.size, bc]
     dt = a.dtype
-    if dt == "int32":   # CalculateActivationRange<int32_t>
+    tflm = options.rounding == "tflm"
+    if dt == "int32" and tflm and kind == "add":   # TFLM's int32 ADD clamps to the int32 range only
+        lo, hi = -2**31, 2**31 - 1
+    elif dt == "int32":   # CalculateActivationRange<int32_t>
         lo, hi = {"NONE": (-2**31, 2**31 - 1), "RELU": (0, 2**31 - 1), "RELU6": (0, 6),
                   "RELU_N1_TO_1": (-1, 1)}[op.attrs["activation"]]
     else:
@@ -85,11 +91,13 @@ def lower_elementwise(op, options):
     if kind == "mul":
         # TFLite: float s1 * float s2 / float s_out evaluated in float, then widened to double
         real = f32(np.float32(np.float32(a.quant.s) * np.float32(b.quant.s)) / np.float32(y.quant.s))
+        if tflm:   # TFLM: double(s1) * double(s2) / double(s_out)
+            real = f32(a.quant.s) * f32(b.quant.s) / f32(y.quant.s)
         m, s = quantize_multiplier(real)
         args = head + [-a.quant.zp, -b.quant.zp, m, s, y.quant.zp, lo, hi]
         return KernelCall(op, "generic_c", f"aotc_elementwise_mul_{SUFFIX[dt]}", args, consts=consts)
 
-    pot = int16_pot_shifts(op)
+    pot = None if tflm else int16_pot_shifts(op)
     if pot is not None:
         args = head + [-pot[0], -pot[1], lo, hi]
         return KernelCall(op, "generic_c", f"aotc_elementwise_{kind}_s16_pot", args, consts=consts,
@@ -98,8 +106,13 @@ def lower_elementwise(op, options):
     left_shift = 15 if dt == "int16" else 20
     s1, s2, so = f32(a.quant.s), f32(b.quant.s), f32(y.quant.s)
     twice_max = float(np.float32(2 * max(np.float32(s1), np.float32(s2))))
-    m1, sh1 = _smaller_than_one(s1 / twice_max, op, "input 1")
-    m2, sh2 = _smaller_than_one(s2 / twice_max, op, "input 2")
-    mo, sho = _smaller_than_one(twice_max / float(np.float32((1 << left_shift) * np.float32(so))), op, "output")
+    denom = float(np.float32((1 << left_shift) * np.float32(so)))
+    r1, r2, ro = s1 / twice_max, s2 / twice_max, twice_max / denom
+    if tflm and kind == "sub":   # TFLM PrepareGeneralSubOp divides in float
+        r1, r2, ro = (f32(np.float32(s1) / np.float32(twice_max)), f32(np.float32(s2) / np.float32(twice_max)),
+                      f32(np.float32(twice_max) / np.float32(denom)))
+    m1, sh1 = _smaller_than_one(r1, op, "input 1")
+    m2, sh2 = _smaller_than_one(r2, op, "input 2")
+    mo, sho = _smaller_than_one(ro, op, "output")
     args = head + [-a.quant.zp, m1, sh1, -b.quant.zp, m2, sh2, left_shift, mo, sho, y.quant.zp, lo, hi]
     return KernelCall(op, "generic_c", f"aotc_elementwise_{kind}_{SUFFIX[dt]}", args, consts=consts)
