@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import codegen, memory, passes, reader, reports
+from . import codegen, codesize, memory, passes, reader, reports
 from . import target as targets
 from .backends import BACKENDS, KernelCall
 from .errors import UnsupportedError, UsageError, where
@@ -24,6 +24,7 @@ class Options:
     planner: str = "greedy_by_size"
     name: str | None = None            # C symbol prefix; default from the file name
     source_name: str = "model.tflite"  # for comments and the report (never a full path)
+    measure_code: bool = True          # compile once with the host compiler to report code size
 
 
 @dataclass
@@ -67,7 +68,8 @@ def compile_graph(graph: Graph, options: Options) -> Compiled:
     calls = lower(graph, target, options)
     plan = memory.plan(graph, calls, target.alignment, options.planner)
     files = codegen.emit(graph, calls, plan, target, options)
-    report = reports.build(graph, calls, plan, target, options, files)
+    code = codesize.measure(files, options.name or graph.name) if options.measure_code else None
+    report = reports.build(graph, calls, plan, target, options, files, code)
     files["report.json"] = reports.to_json(report)
     files["report.txt"] = reports.to_text(report)
     return Compiled(graph, calls, plan, files, report, options)

@@ -2,7 +2,8 @@
 
 report.json, schema version 1:
   aotc_version, target, model, arena_bytes, lower_bound_bytes, weights_bytes, tables_bytes,
-  planner, rounding, inputs/outputs [{name, dtype, shape, scale, zero_point}],
+  planner, rounding, total_macs, code_bytes, code_size {text, rodata, data, bss, compiler},
+  inputs/outputs [{name, dtype, shape, scale, zero_point}],
   ops [{step, kind, source_ops, backend, function, input_shapes, output_shapes, macs,
         weight_bytes, table_bytes, scratch_bytes, note}]
 New keys may be added; existing keys keep their meaning.
@@ -21,7 +22,7 @@ def _io(t) -> dict:
             "scale": t.quant.s if t.quant else None, "zero_point": t.quant.zp if t.quant else None}
 
 
-def build(graph, calls, plan, target, options, files) -> dict:
+def build(graph, calls, plan, target, options, files, code: dict | None = None) -> dict:
     ops = []
     weights = {}
     for step, call in enumerate(calls):
@@ -56,6 +57,8 @@ def build(graph, calls, plan, target, options, files) -> dict:
         "planner": plan.planner,
         "rounding": options.rounding,
         "total_macs": sum(c.macs for c in calls),
+        "code_bytes": code["text"] if code else None,
+        "code_size": code,
         "inputs": [_io(t) for t in graph.inputs],
         "outputs": [_io(t) for t in graph.outputs],
         "ops": ops,
@@ -79,4 +82,8 @@ def to_text(r: dict) -> str:
               f"arena        {r['arena_bytes']:>10,} bytes ({r['planner']}; lower bound {r['lower_bound_bytes']:,}, gap {gap:,})",
               f"weights      {r['weights_bytes']:>10,} bytes (+ {r['tables_bytes']:,} bytes of compile-time tables)",
               f"MACs         {r['total_macs']:>10,}"]
+    if r.get("code_size"):
+        c = r["code_size"]
+        lines.append(f"code         {c['text']:>10,} bytes of text, {c['rodata']:,} rodata, {c['data']:,} data "
+                     f"({c['compiler']})")
     return "\n".join(lines) + "\n"

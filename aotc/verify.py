@@ -383,7 +383,7 @@ def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, refe
         raise UsageError(f"{model}: no such file")
     rounding = rounding or ("tflm" if reference == "tflm" else "litert")
     graph = reader.read(model, name=compile_options.pop("name", None))
-    options = Options(target=target, rounding=rounding, **compile_options)
+    options = Options(target=target, rounding=rounding, measure_code=False, **compile_options)
     if isinstance(model, (str, os.PathLike)):
         options.source_name = Path(model).name
     if per_layer:
