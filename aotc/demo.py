@@ -122,6 +122,40 @@ def build_demo_model() -> bytes:
     return mb.build([x], [y], description="aotc demo keyword spotter (synthetic weights)")
 
 
+def build_demo_model_float() -> bytes:
+    """The same network with its float32 weights, unquantized: float models compile too."""
+    p = _float_model(np.random.default_rng(SEED))
+    mb = ModelBuilder()
+
+    def f(name, shape, data=None):
+        return mb.tensor(name, shape, "float32", data=data)
+
+    conv = {"Padding": 0, "StrideW": 1, "StrideH": 1, "FusedActivationFunction": 1, "DilationWFactor": 1,
+            "DilationHFactor": 1}
+    x = f("input", IN_SHAPE)
+    a1 = f("conv1", (1, 25, 5, 16))
+    mb.op("CONV_2D", [x, f("conv1/weights", (16, 10, 4, 1), p["conv1"][0]), f("conv1/bias", (16,), p["conv1"][1])],
+          [a1], {**conv, "StrideW": 2, "StrideH": 2})
+    a2 = f("dw", (1, 25, 5, 16))
+    mb.op("DEPTHWISE_CONV_2D", [a1, f("dw/weights", (1, 3, 3, 16), p["dw"][0]), f("dw/bias", (16,), p["dw"][1])],
+          [a2], {**conv, "DepthMultiplier": 1})
+    a3 = f("pw", (1, 25, 5, 24))
+    mb.op("CONV_2D", [a2, f("pw/weights", (24, 1, 1, 16), p["pw"][0]), f("pw/bias", (24,), p["pw"][1])],
+          [a3], conv)
+    a4 = f("pool", (1, 1, 1, 24))
+    mb.op("AVERAGE_POOL_2D", [a3], [a4], {"Padding": 1, "StrideW": 5, "StrideH": 25, "FilterWidth": 5,
+                                          "FilterHeight": 25, "FusedActivationFunction": 0})
+    a5 = f("flatten", (1, 24))
+    mb.op("RESHAPE", [a4, mb.tensor("flatten/shape", (2,), "int32", data=np.array([1, 24], np.int32))], [a5],
+          {"NewShape": [1, 24]})
+    a6 = f("logits", (1, 12))
+    mb.op("FULLY_CONNECTED", [a5, f("fc/weights", (12, 24), p["fc"][0]), f("fc/bias", (12,), p["fc"][1])], [a6],
+          {"FusedActivationFunction": 0})
+    y = f("probabilities", (1, 12))
+    mb.op("SOFTMAX", [a6], [y], {"Beta": 1.0})
+    return mb.build([x], [y], description="aotc demo keyword spotter, float32 (synthetic weights)")
+
+
 def write_demo_model(path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

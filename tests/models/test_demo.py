@@ -1,6 +1,6 @@
 """The bundled example (aotc demo-model) compiles and verifies bit-exact: it is what the README runs."""
 import aotc
-from aotc.demo import build_demo_model
+from aotc.demo import build_demo_model, build_demo_model_float
 
 
 def test_demo_model_is_deterministic():
@@ -23,3 +23,10 @@ def test_demo_model_outputs_are_not_saturated():
     outs = [host.run(feed)[compiled.graph.outputs[0].index] for _, feed in input_sets(compiled.graph, 8, 0)]
     values = np.concatenate([o.reshape(-1) for o in outs])
     assert len(np.unique(values)) > 8
+
+
+def test_float_demo_model_within_tolerance():
+    """float32 models compile for the same ops; outputs agree within verify's stated tolerance."""
+    res = aotc.verify(build_demo_model_float(), inputs=10)
+    assert res.ok, res.summary()
+    assert res.outputs[0].dtype == "float32" and res.outputs[0].max_abs_diff < 1e-5
