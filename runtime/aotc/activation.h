@@ -25,6 +25,16 @@ AOTC_KERNEL void aotc_activation_relu_s16(const int16_t *in, int16_t *out, int32
     }
 }
 
+/* TFLM Relu6Quantized: a clamp in the input's quantization, no rescaling */
+AOTC_KERNEL void aotc_activation_clamp_s16(const int16_t *in, int16_t *out, int32_t n, int32_t lo, int32_t hi)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const int32_t v = (int32_t)in[i];
+        out[i] = (int16_t)(v > hi ? hi : (v < lo ? lo : v));
+    }
+}
+
 /* RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1 (hi = INFINITY for RELU) */
 AOTC_KERNEL void aotc_activation_relu_f32(const float *in, float *out, int32_t n, float lo, float hi)
 {

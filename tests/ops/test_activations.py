@@ -83,6 +83,7 @@ def test_logistic_wrong_output_scale_is_an_error():
     ("RELU6", ((0.1, 100), (0.01, -128))),
     ("LOGISTIC", ((0.05, -3), (1 / 256, -128))),
     ("TANH", ((0.02, 10), (1 / 128, 0))),
+    ("TANH", ((0.1, -100), (0.009, 3))),      # TFLM ignores the output quantization (emits 1/128, 0)
     ("HARD_SWISH", ((0.05, -3), (0.03, 4))),
 ])
 def test_int8_against_tflm(kind, q, all_int8):
@@ -97,3 +98,20 @@ def test_relu6_references_really_differ(all_int8):
     model = unary_model("RELU6", q_in=(0.05, -3), q_out=(0.03, 4))
     crossed = aotc.verify(model, inputs=0, input_files=[all_int8], reference="tflm", rounding="litert")
     assert not crossed.bit_exact
+
+
+def test_tanh_references_really_differ(all_int8):
+    """TFLM's fixed-point TANH writes Q0.7 whatever the output quantization; LiteRT rescales to it."""
+    model = unary_model("TANH", q_in=(0.1, -100), q_out=(0.009, 3))
+    crossed = aotc.verify(model, inputs=0, input_files=[all_int8], reference="tflm", rounding="litert")
+    assert not crossed.bit_exact
+
+
+@pytest.mark.parametrize("scales", [(0.0005, 0.0005), (0.0004, 0.0003), (0.0001, 0.0004)])
+def test_relu6_int16_against_tflm(scales):
+    """TFLM clamps int16 RELU6 to [zp_in, round(6 / s_in)] without rescaling to the output's scale."""
+    model = unary_model("RELU6", "int16", shape=(4, 50), q_in=(scales[0], 0), q_out=(scales[1], 0))
+    assert_exact(model, reference="tflm")
+    if scales[0] != scales[1]:
+        crossed = aotc.verify(model, inputs=6, reference="tflm", rounding="litert")
+        assert not crossed.bit_exact

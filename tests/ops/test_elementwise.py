@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import aotc
 from oputil import ModelBuilder, assert_exact, rng_weights
 
 ACTS = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
@@ -95,6 +96,48 @@ def test_float32(kind):
 @pytest.mark.parametrize("kind", ["ADD", "SUB", "MUL"])
 def test_int32(kind):
     assert_exact(binary_model(kind, "int32", shape_b=(1, 1, 3), const_b=True, act="RELU"))
+
+
+@pytest.mark.parametrize("kind", ["ADD", "SUB"])
+@pytest.mark.parametrize("scales", [(2**-10, 2**-12, 2**-10), (2**-13, 2**-11, 2**-11)])
+def test_addsub_int16_pot_against_tflm(kind, scales):
+    """TFLM ignores pot_scale_int16 and always takes the general int16 path; LiteRT's power-of-two
+    path rounds differently (1 LSB)."""
+    model = binary_model(kind, "int16", scales=scales, pot_scale_int16=True)
+    assert_exact(model, reference="tflm")
+    assert not aotc.verify(model, inputs=6, reference="tflm", rounding="litert").bit_exact
+
+
+def test_int32_add_activation_against_tflm():
+    """TFLM's int32 ADD ignores the fused activation (clamps to the int32 range only)."""
+    model = binary_model("ADD", "int32", shape_b=(1, 1, 3), const_b=True, act="RELU")
+    assert_exact(model, reference="tflm")
+    assert not aotc.verify(model, inputs=6, reference="tflm", rounding="litert").bit_exact
+
+
+def mul_int16_tie_model():
+    """int16 MUL whose multiplier differs between float (LiteRT: float(s1 * s2) / s_out) and double
+    (TFLM: double(s1) * double(s2) / double(s_out)) arithmetic, with operands chosen so that a few
+    of the 65536 products round differently."""
+    rng = np.random.default_rng(1)
+    a_vals = rng.integers(-32768, 32767, (256, 1)).astype(np.int16)
+    b_vals = rng.integers(-32768, 32767, (1, 256)).astype(np.int16)
+    mb = ModelBuilder()
+    a = mb.tensor("a", (256, 1), "int16", scale=0.00011785073002101853, zero_point=0)
+    b = mb.tensor("b", (1, 256), "int16", scale=0.00017367220425512642, zero_point=0, data=b_vals)
+    y = mb.tensor("y", (256, 256), "int16", scale=0.002110842615365982, zero_point=0)
+    mb.op("MUL", [a, b], [y], {"FusedActivationFunction": 0}, version=5)
+    return mb.build([a], [y]), a_vals
+
+
+def test_mul_int16_multiplier_against_tflm(tmp_path):
+    model, a_vals = mul_int16_tie_model()
+    path = tmp_path / "a.npy"
+    np.save(path, a_vals)
+    assert_exact(model, inputs=1, input_files=[path], reference="tflm")
+    assert_exact(model, inputs=1, input_files=[path], reference="litert")
+    crossed = aotc.verify(model, inputs=0, input_files=[path], reference="tflm", rounding="litert")
+    assert not crossed.bit_exact
 
 
 def test_output_scale_too_small_is_an_error():

@@ -9,6 +9,13 @@ reference arithmetic for all 256 inputs and emits a table; the kernel is out[i] 
   HARD_SWISH: reference_ops::HardSwish's 16-bit fixed-point arithmetic, mirrored in Python.
 int16 RELU / RELU6: the same QuantizedReluX arithmetic in C (aotc_activation_relu_s16).
 float32: the reference kernels in C (libm expf / tanhf).
+
+rounding == "tflm" follows TFLM's kernels where they differ from LiteRT's:
+  RELU6 (int8 and int16): Relu6Quantized, a clamp to [zp_in, zp_in + round(6 / s_in)] in the input's
+      quantization, without rescaling to the output's.
+  LOGISTIC / TANH int8: reference_integer_ops fixed-point kernels (input rescaled to gemmlowp Q4.27
+      with a frexp multiplier, gemmlowp::logistic / gemmlowp::tanh, RoundingDivideByPOT to Q0.7 or
+      Q0.8); the output quantization is not read (TANH emits 1/128, zp 0 whatever the model says).
 """
 from __future__ import annotations
 
@@ -19,9 +26,11 @@ import math
 import numpy as np
 
 from ...ops.activations import RELU_BOUNDS
-from ...quant import QRANGE, f32, multiply_by_quantized_multiplier, quantize_multiplier
+from ...quant import QRANGE, f32, multiply_by_quantized_multiplier, quantize_multiplier, tflite_round
 from ..base import ConstArray, KernelCall, TensorRef, c_literal
 from . import lowering
+from .softmax import _rdbpot as _rdbpot32
+from .softmax import _sat_shl, _srdhm, _wrap32, exp_on_negative_values
 
 F = np.float32
 
@@ -64,12 +73,19 @@ def relu_lut(op) -> np.ndarray:
     return np.clip(out, lo, hi).astype(np.int8)
 
 
+def tflm_relu6_bounds(op) -> tuple[int, int]:
+    """TFLM Relu6Prepare: zero = zp_in, six = FloatToQuantizedType(6, s_in, zp_in) (clamped to the type)."""
+    x = op.inputs[0]
+    qmin, qmax = QRANGE[x.dtype]
+    zero = x.quant.zp
+    six = int(np.clip(zero + int(_roundf(F(6.0) / F(x.quant.s))), qmin, qmax))
+    return zero, six
+
+
 def tflm_relu6_lut(op) -> np.ndarray:
     """TFLM's Relu6Quantized: no rescaling; clamp to [zp_in, zp_in + round(6 / s_in)] in the input's
     quantization (LiteRT rescales to the output's; the two differ when the scales do)."""
-    x = op.inputs[0]
-    zero = x.quant.zp
-    six = int(np.clip(zero + int(_roundf(F(6.0) / F(x.quant.s))), -128, 127))
+    zero, six = tflm_relu6_bounds(op)
     return np.clip(np.arange(-128, 128), zero, six).astype(np.int8)
 
 
@@ -169,8 +185,96 @@ def hard_swish_lut(op) -> np.ndarray:
     return np.array(table, dtype=np.int8)
 
 
+# ---- TFLM: gemmlowp fixed-point logistic / tanh on int32 (scalar Python ints) -------------------
+
+_F0_ONE = 2**31 - 1          # FixedPoint<int32, 0>::One()
+_F2_ONE = 1 << 29            # FixedPoint<int32, 2>::One()
+
+
+def _rounding_half_sum(a: int, b: int) -> int:
+    total = a + b
+    v = total + (1 if total >= 0 else -1)
+    q = abs(v) // 2
+    return q if v >= 0 else -q      # C division truncates
+
+
+def _newton_reciprocal_f2(half_denominator: int) -> int:
+    """gemmlowp's Newton-Raphson iteration for 1 / half_denominator, an F2 raw value."""
+    x = _wrap32(1515870810 + _srdhm(half_denominator, -1010580540))   # 48/17 - 32/17 * d
+    for _ in range(3):
+        hdx = _srdhm(half_denominator, x)                                 # F0 * F2 -> F2
+        one_minus = _wrap32(_F2_ONE - hdx)
+        x = _wrap32(x + _sat_shl(_srdhm(x, one_minus), 2))                # F2 * F2 -> F4, Rescale<2>
+    return x
+
+
+def _one_over_one_plus_x(a: int) -> int:
+    """gemmlowp one_over_one_plus_x_for_x_in_0_1: F0 -> F0."""
+    x = _newton_reciprocal_f2(_rounding_half_sum(a, _F0_ONE))
+    return _sat_shl(x, 1)                                                 # ExactMulByPot<-1>, Rescale<0>
+
+
+def _one_minus_x_over_one_plus_x(a: int) -> int:
+    """gemmlowp one_minus_x_over_one_plus_x_for_x_in_0_1: F0 -> F0."""
+    x = _newton_reciprocal_f2(_rounding_half_sum(a, _F0_ONE))
+    return _sat_shl(_wrap32(x - _F2_ONE), 2)                              # Rescale<0>(x - 1)
+
+
+def gemmlowp_logistic(a: int, integer_bits: int) -> int:
+    if a == 0:
+        return 1 << 30
+    pos = _one_over_one_plus_x(exp_on_negative_values(_wrap32(-abs(a)), integer_bits))
+    return pos if a > 0 else _wrap32(_F0_ONE - pos)
+
+
+def gemmlowp_tanh(a: int, integer_bits: int) -> int:
+    if a == 0:
+        return 0
+    n = a if a < 0 else _wrap32(-a)
+    # ExactMulByPot<1>: the same raw value read with one more integer bit
+    t = _one_minus_x_over_one_plus_x(exp_on_negative_values(n, integer_bits + 1))
+    return _wrap32(-t) if a < 0 else t
+
+
+def _tflm_int8_input_params(op):
+    """TFLM Calculate*OpData for int8: frexp(double(s_in) * 2^27) and CalculateInputRadius(4, shift)."""
+    q, shift = math.frexp(float(F(op.inputs[0].quant.s)) * float(1 << 27))
+    mult = int(tflite_round(q * (1 << 31)))
+    radius = int(math.floor(1.0 * 15 * (1 << 27) / (1 << shift))) if shift >= 0 else \
+        int(math.floor(1.0 * 15 * (1 << 27) * (1 << -shift)))
+    return mult, shift, radius
+
+
+def _tflm_fixed_point_lut(op, fn, out_bits: int, out_zp: int) -> np.ndarray:
+    zp = op.inputs[0].quant.zp
+    mult, shift, radius = _tflm_int8_input_params(op)
+    out = []
+    for val in range(-128, 128):
+        v = val - zp
+        if v <= -radius:
+            out.append(-128)
+        elif v >= radius:
+            out.append(127)
+        else:
+            q4 = int(multiply_by_quantized_multiplier(np.int64(v), mult, shift))
+            r = int(_rdbpot32(fn(q4, 4), 31 - out_bits)) + out_zp
+            out.append(max(-128, min(127, r)))
+    return np.array(out, dtype=np.int8)
+
+
+def tflm_logistic_lut(op) -> np.ndarray:
+    """reference_integer_ops::Logistic (int8): Q0.8 output, zero point -128."""
+    return _tflm_fixed_point_lut(op, gemmlowp_logistic, 8, -128)
+
+
+def tflm_tanh_lut(op) -> np.ndarray:
+    """reference_integer_ops::Tanh (int8): Q0.7 output, zero point 0."""
+    return _tflm_fixed_point_lut(op, gemmlowp_tanh, 7, 0)
+
+
 INT8_TABLES = {"RELU": relu_lut, "RELU6": relu_lut, "RELU_N1_TO_1": relu_lut, "RELU_0_TO_1": relu_lut,
                "LOGISTIC": logistic_lut, "TANH": tanh_lut, "HARD_SWISH": hard_swish_lut}
+TFLM_INT8_TABLES = {"RELU6": tflm_relu6_lut, "LOGISTIC": tflm_logistic_lut, "TANH": tflm_tanh_lut}
 FLOAT_KERNELS = {"LOGISTIC": "logistic", "TANH": "tanh", "HARD_SWISH": "hard_swish"}
 
 
@@ -179,11 +283,18 @@ def lower_activation(op, options):
     x, y = op.inputs[0], op.outputs[0]
     n = x.size
     if x.dtype == "int8":
-        table = tflm_relu6_lut if op.kind == "RELU6" and options.rounding == "tflm" else INT8_TABLES[op.kind]
+        table = INT8_TABLES[op.kind]
+        if options.rounding == "tflm":
+            table = TFLM_INT8_TABLES.get(op.kind, table)
         lut = ConstArray("lut", "int8_t", table(op))
         return KernelCall(op, "generic_c", "aotc_activation_lut_s8",
                           [TensorRef(x, True), TensorRef(y), n, lut], consts=[lut],
                           note="256-entry table computed at compile time")
+    if x.dtype == "int16" and op.kind == "RELU6" and options.rounding == "tflm":
+        zero, six = tflm_relu6_bounds(op)
+        return KernelCall(op, "generic_c", "aotc_activation_clamp_s16",
+                          [TensorRef(x, True), TensorRef(y), n, zero, six],
+                          note="TFLM Relu6Quantized: clamp in the input's quantization")
     if x.dtype == "int16":
         m, s, lo, hi = relu_params(op)
         return KernelCall(op, "generic_c", "aotc_activation_relu_s16",

@@ -6,8 +6,8 @@ added, and rescaled to the output. int16 with power-of-two scales and pot_scale_
 LSTM path (a rounding right shift of one input). MUL rescales the product with
 MultiplyByQuantizedMultiplier(s1 * s2 / s_out computed in float, as TFLite does).
 rounding == "tflm" (TFLM's kernels): int16 ADD/SUB always take the general path (TFLM ignores
-pot_scale_int16); ADD and MUL multipliers are computed in double from the float scales, SUB's in float
-(s1 / twice_max and twice_max / (2^ls * s_out) in float32); int32 ADD ignores the fused activation.
+pot_scale_int16); the MUL multiplier is double(s1) * double(s2) / double(s_out); int32 ADD ignores the fused
+activation.
 Broadcasting: the compiler computes the output dims and per-input element strides (0 along broadcast
 dims), merged and padded to 6 dims; same-shape operands take a flat loop (bc = NULL).
 """
@@ -106,13 +106,8 @@ def lower_elementwise(op, options):
     left_shift = 15 if dt == "int16" else 20
     s1, s2, so = f32(a.quant.s), f32(b.quant.s), f32(y.quant.s)
     twice_max = float(np.float32(2 * max(np.float32(s1), np.float32(s2))))
-    denom = float(np.float32((1 << left_shift) * np.float32(so)))
-    r1, r2, ro = s1 / twice_max, s2 / twice_max, twice_max / denom
-    if tflm and kind == "sub":   # TFLM PrepareGeneralSubOp divides in float
-        r1, r2, ro = (f32(np.float32(s1) / np.float32(twice_max)), f32(np.float32(s2) / np.float32(twice_max)),
-                      f32(np.float32(twice_max) / np.float32(denom)))
-    m1, sh1 = _smaller_than_one(r1, op, "input 1")
-    m2, sh2 = _smaller_than_one(r2, op, "input 2")
-    mo, sho = _smaller_than_one(ro, op, "output")
+    m1, sh1 = _smaller_than_one(s1 / twice_max, op, "input 1")
+    m2, sh2 = _smaller_than_one(s2 / twice_max, op, "input 2")
+    mo, sho = _smaller_than_one(twice_max / float(np.float32((1 << left_shift) * np.float32(so))), op, "output")
     args = head + [-a.quant.zp, m1, sh1, -b.quant.zp, m2, sh2, left_shift, mo, sho, y.quant.zp, lo, hi]
     return KernelCall(op, "generic_c", f"aotc_elementwise_{kind}_{SUFFIX[dt]}", args, consts=consts)

@@ -7,6 +7,8 @@ exp_on_negative_values(MultiplyByQuantizedMultiplierGreaterThanOne(-d)) in gemml
 arithmetic (0 where -d < diff_min, which the kernel then treats exactly as the reference's skip).
 int16 input: TFLite's two 513-entry tables (LUTPopulate<int16_t> in double) and the input multiplier
 QuantizeMultiplier(float(s_in * beta) / (10 / 65535)).
+rounding == "tflm" (TFLM's SoftmaxPrepare for int16): the tables come from LUTPopulate<int16_t> in
+float32 (libm expf, roundf) and the multiplier from double(s_in) * double(beta) / (10 / 65535).
 """
 from __future__ import annotations
 
@@ -118,6 +120,38 @@ def lut_populate_int16(fn, input_scale, input_zp, output_scale, output_zp) -> np
     return np.array([int(v) for v in lut], dtype=np.int16)
 
 
+def lut_populate_int16_f32(fn, input_scale, input_zp, output_scale, output_zp) -> np.ndarray:
+    """TFLite LUTPopulateInt16<float> (what TFLM uses): every step in float32."""
+    F = np.float32
+    input_scale, output_scale = F(input_scale), F(output_scale)
+    input_min = F(input_scale * F(-32768 - input_zp))
+    input_max = F(input_scale * F(32767 - input_zp))
+    output_min = F(output_scale * F(-32768 - output_zp))
+    output_max = F(output_scale * F(32767 - output_zp))
+    nb_steps = 512
+    step = F(F(input_max - input_min) / F(nb_steps))
+    half_step = F(step / F(2))
+    inv = F(F(65536.0) / F(output_max - output_min))
+
+    def rnd(v):
+        return F(tflite_round(float(v)))
+
+    def at(i):
+        return F(input_min + F(F(i) * step))
+    lut = []
+    for i in range(nb_steps):
+        val = F(fn(at(i)))
+        val_mid = F(fn(F(at(i) + half_step)))
+        val_next = F(fn(F(input_min + F(F(i + 1) * step))))
+        sample = rnd(F(val * inv))
+        interp = rnd(F(F(F(val_next * inv) + rnd(F(val * inv))) / F(2)))
+        mid = rnd(F(val_mid * inv))
+        bias = rnd(F(F(interp - mid) / F(2)))
+        lut.append(min(max(float(F(sample - bias)), -32768.0), 32767.0))
+    lut.append(min(max(float(rnd(F(F(fn(input_max)) * inv))), -32768.0), 32767.0))
+    return np.array([int(v) for v in lut], dtype=np.int16)
+
+
 @lowering("SOFTMAX")
 def lower_softmax(op, options):
     x, y = op.inputs[0], op.outputs[0]
@@ -132,6 +166,18 @@ def lower_softmax(op, options):
         fn = "aotc_softmax_s8" if y.dtype == "int8" else "aotc_softmax_s8_s16"
         return KernelCall(op, "generic_c", fn, head + [table], consts=[table])
     rng = 65535
+    if options.rounding == "tflm":
+        from .activations import _libm_fn
+        expf = _libm_fn("expf")
+        fr = np.float32(rng)
+        exp_lut = ConstArray("exp_lut", "int16_t", lut_populate_int16_f32(
+            lambda v: np.float32(expf(float(v))), np.float32(10.0) / fr, 32767, np.float32(2.0) / fr, 0))
+        recip_lut = ConstArray("recip_lut", "int16_t", lut_populate_int16_f32(
+            lambda v: np.float32(1.0) / np.float32(np.float32(1.0) + v), np.float32(1.0) / fr, -32768,
+            np.float32(2.0) / fr, 0))
+        mult, shift = quantize_multiplier(f32(x.quant.s) * f32(beta) / (10.0 / 65535.0))
+        return KernelCall(op, "generic_c", "aotc_softmax_s16", head + [mult, shift, exp_lut, recip_lut],
+                          consts=[exp_lut, recip_lut])
     exp_lut = ConstArray("exp_lut", "int16_t", lut_populate_int16(math.exp, 10.0 / rng, 32767, 2.0 / rng, 0))
     recip_lut = ConstArray("recip_lut", "int16_t",
                            lut_populate_int16(lambda v: 1.0 / (1.0 + v), 1.0 / rng, -32768, 2.0 / rng, 0))
