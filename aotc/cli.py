@@ -88,7 +88,8 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("model", help="the .tflite file")
         sp.add_argument("--target", default="generic", help="target name (see `aotc targets`)")
         sp.add_argument("--rounding", choices=["litert", "tflm"], default=None,
-                        help="FULLY_CONNECTED requantization: litert (float, default) or tflm (double rounding)")
+                        help="arithmetic where the references differ (FULLY_CONNECTED requantization, RELU6, "
+                             "TANH, int16 ADD/SUB/SOFTMAX, MUL multipliers): litert or tflm; default: the reference's")
 
     c = sub.add_parser("compile", help="compile a model to C")
     common(c)

@@ -20,7 +20,7 @@ ROUNDINGS = ("litert", "tflm")
 @dataclass
 class Options:
     target: str = "generic"
-    rounding: str = "litert"           # requantization arithmetic of FULLY_CONNECTED: litert | tflm
+    rounding: str = "litert"           # follow LiteRT's or TFLM's arithmetic where they differ: litert | tflm
     planner: str = "greedy_by_size"
     name: str | None = None            # C symbol prefix; default from the file name
     source_name: str = "model.tflite"  # for comments and the report (never a full path)

@@ -109,5 +109,11 @@ def open_reference(kind: str, model, graph, preserve_all_tensors: bool = False):
     if kind == "litert":
         return LiteRT(model, preserve_all_tensors)
     if kind == "tflm":
+        for op in graph.ops:
+            # TFLM's DEQUANTIZE applies the first channel's scale to every channel: comparing with it
+            # would call a correct result wrong (measured: max diff 2.56 on a two-channel tensor).
+            if op.kind == "DEQUANTIZE" and op.inputs[0].quant is not None and op.inputs[0].quant.per_channel:
+                raise UsageError(f"op {op.index} DEQUANTIZE: TFLM ignores per-channel scales here; "
+                                 "compare against --reference litert")
         return TFLM(model, [t.index for t in graph.inputs], [t.index for t in graph.outputs])
     raise UsageError(f"unknown reference '{kind}' (known: {', '.join(REFERENCES)})")

@@ -390,7 +390,7 @@ def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, refe
         options.planner = "unshared"
     compiled = compile_graph(graph, options)
     host = HostModel(compiled, extra_cflags)
-    ref = open_reference(reference, reference_model or model, compiled.graph, preserve_all_tensors=per_layer)
+    ref = open_reference(reference, reference_model or model, graph, preserve_all_tensors=per_layer)
 
     sets = input_sets(compiled.graph, inputs, seed, input_files)
     outs = compiled.graph.outputs

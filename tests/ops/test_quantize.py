@@ -71,8 +71,11 @@ def test_dequantize_constant_weights_fold():
     mb.op("DEQUANTIZE", [w], [wf], version=2)
     mb.op("ADD", [x, wf], [y], {"FusedActivationFunction": 0})
     model = mb.build([x], [y])
-    res = assert_exact(model)
+    res = assert_exact(model, reference="litert")
     assert all(o.max_abs_diff == 0 for o in res.outputs)
+    # TFLM would apply scale[0] to every channel: verify refuses that comparison with a clear error
+    with pytest.raises(aotc.AotcError, match="per-channel"):
+        aotc.verify(model, inputs=1, reference="tflm")
 
 
 def test_per_channel_quantize_output_is_an_error():
