@@ -197,10 +197,17 @@ def build(compiled, extra_cflags=()) -> object:
 
 
 def _find_extension(entry: Path, modname: str) -> Path | None:
-    if not (entry / "OK").is_file():
+    """The cached extension if the entry is complete and intact, else None. An entry is complete
+    when its OK file exists (written last, then the folder renamed into place) and intact when the
+    extension still has the SHA-256 recorded there; a damaged entry is removed so it is rebuilt."""
+    if not entry.exists():
         return None
+    ok = entry / "OK"
     found = sorted(entry.glob(f"{modname}*.so")) + sorted(entry.glob(f"{modname}*.pyd"))
-    return found[0] if found else None
+    if ok.is_file() and found and hashlib.sha256(found[0].read_bytes()).hexdigest() == ok.read_text().strip():
+        return found[0]
+    shutil.rmtree(entry, ignore_errors=True)   # entries appear whole (renamed into place): this one is damaged
+    return None
 
 
 def _build_entry(compiled, name, modname, shim, flags, entry: Path, runtime_files) -> Path:
@@ -228,12 +235,11 @@ def _build_entry(compiled, name, modname, shim, flags, entry: Path, runtime_file
         final = work / "out"
         final.mkdir()
         shutil.copy(built, final / Path(built).name)
-        (final / "OK").write_text("ok\n")
+        (final / "OK").write_text(hashlib.sha256(Path(built).read_bytes()).hexdigest() + "\n")
         try:
             final.rename(entry)
-        except OSError:
-            if not (entry / "OK").is_file():  # a half-written entry: replace it
-                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:  # another process finished the same build first: use its entry if intact
+            if _find_extension(entry, modname) is None:
                 final.rename(entry)
         return _find_extension(entry, modname)
     finally:
