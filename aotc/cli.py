@@ -23,7 +23,7 @@ def _model_path(p: str) -> Path:
 def cmd_compile(a) -> int:
     from .compiler import compile as compile_model
     c = compile_model(_model_path(a.model), target=a.target, out_dir=a.output, rounding=a.rounding,
-                      planner=a.planner, name=a.name)
+                      planner=a.planner, name=a.name, arena_limit=a.arena_limit)
     r = c.report
     print(f"{a.model} -> {a.output}/{c.name}.c, {c.name}.h ({len(c.calls)} ops, arena {r['arena_bytes']:,} bytes, "
           f"lower bound {r['lower_bound_bytes']:,}, weights {r['weights_bytes']:,} bytes)")
@@ -96,6 +96,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", required=True, help="output folder (replaced atomically)")
     c.add_argument("--planner", default="greedy_by_size", help="arena planner")
     c.add_argument("--name", default=None, help="C symbol prefix (default: from the file name)")
+    c.add_argument("--arena-limit", type=int, default=None, metavar="BYTES",
+                   help="fail if the arena needs more than this (default: the target's RAM, if it states one)")
     c.set_defaults(func=cmd_compile)
 
     v = sub.add_parser("verify", help="build on the host and compare with a reference interpreter")

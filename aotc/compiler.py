@@ -25,6 +25,7 @@ class Options:
     name: str | None = None            # C symbol prefix; default from the file name
     source_name: str = "model.tflite"  # for comments and the report (never a full path)
     measure_code: bool = True          # compile once with the host compiler to report code size
+    arena_limit: int | None = None     # bytes the arena may use (default: the target's ram_bytes, if any)
 
 
 @dataclass
@@ -67,6 +68,8 @@ def compile_graph(graph: Graph, options: Options) -> Compiled:
     graph = passes.run(graph, target)
     calls = lower(graph, target, options)
     plan = memory.plan(graph, calls, target.alignment, options.planner)
+    limit = options.arena_limit if options.arena_limit is not None else target.raw.get("ram_bytes")
+    memory.check_fits(plan, limit, "--arena-limit" if options.arena_limit is not None else f"target {target.name}'s RAM")
     files = codegen.emit(graph, calls, plan, target, options)
     code = codesize.measure(files, options.name or graph.name) if options.measure_code else None
     report = reports.build(graph, calls, plan, target, options, files, code)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import UsageError
+from ..errors import ModelError, UsageError
 from ..ir import Graph, Tensor
 from .check import check
 from .liveness import Buffer, buffers, lower_bound, round_up
@@ -42,3 +42,15 @@ def plan(graph: Graph, calls, align: int = 16, planner: str = "greedy_by_size") 
     size = round_up(max((offsets[b.name] + b.size for b in bufs), default=0), align)
     check(bufs, offsets, size)
     return Plan(bufs, offsets, size, lower_bound(bufs), planner, align, alias)
+
+
+def check_fits(plan: Plan, limit: int | None, what: str) -> None:
+    """ModelError when the arena exceeds `limit` bytes: by how much, and which buffer is largest."""
+    if limit is None or plan.arena_size <= limit:
+        return
+    big = max(plan.buffers, key=lambda b: (b.size, b.name))
+    t = big.tensor
+    desc = f'tensor {t.index} "{t.name}"' if t is not None else big.name
+    raise ModelError(f"the arena needs {plan.arena_size:,} bytes, {plan.arena_size - limit:,} more than the "
+                     f"{limit:,} of {what}; the largest buffer is {desc}, {big.size:,} bytes, "
+                     f"live from step {big.first} to {big.last}")
