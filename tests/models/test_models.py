@@ -55,8 +55,7 @@ def test_person_detect_known_outputs(image, expected):
     assert np.asarray(out[compiled.graph.outputs[0].index]).reshape(-1).tolist() == expected
 
 
-@pytest.mark.parametrize("model", ["ad01_int8.tflite", "kws_ref_model.tflite", "pretrainedResnet_quant.tflite",
-                                   "seanet_conv4_int16x8.tflite", "micro_speech_quantized.tflite"])
+@pytest.mark.parametrize("model", MODELS)
 def test_model_clean_under_sanitizers(model):
     """The generated C and runtime run under AddressSanitizer + UBSan with the same outputs."""
     res = aotc.verify(shared_model(model), inputs=2, seed=7, sanitize=True)
