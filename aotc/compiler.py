@@ -26,6 +26,7 @@ class Options:
     source_name: str = "model.tflite"  # for comments and the report (never a full path)
     measure_code: bool = True          # compile once with the host compiler to report code size
     arena_limit: int | None = None     # bytes the arena may use (default: the target's ram_bytes, if any)
+    target_info: targets.Target | None = None  # the loaded target, set by compile_graph for the backends
 
 
 @dataclass
@@ -50,9 +51,15 @@ def lower(graph: Graph, target, options: Options) -> list[KernelCall]:
     for op in graph.ops:
         reasons = []
         for bname in target.backends:
+            if bname not in BACKENDS:
+                reasons.append(f"backend {bname} is not available in this aotc")
+                continue
             ok, why = BACKENDS[bname].supports(op)
             if ok:
-                calls.append(BACKENDS[bname].lower(op, options))
+                call = BACKENDS[bname].lower(op, options)
+                if reasons:  # a fallback: the report says why the preferred backends were not used
+                    call.note = "; ".join(reasons + ([call.note] if call.note else []))
+                calls.append(call)
                 break
             reasons.append(why)
         else:
@@ -63,6 +70,7 @@ def lower(graph: Graph, target, options: Options) -> list[KernelCall]:
 
 def compile_graph(graph: Graph, options: Options) -> Compiled:
     target = targets.load(options.target)
+    options.target_info = target
     if options.rounding not in ROUNDINGS:
         raise UsageError(f"unknown rounding '{options.rounding}' (known: {', '.join(ROUNDINGS)})")
     graph = passes.run(graph, target)
