@@ -126,6 +126,8 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
         text = env().get_template(f"{call.backend}/{call.template}").render(fn=call.function, args=args)
         steps.append({"step": step, "kind": call.op.kind, "index": call.op.index,
                       "sources": list(call.op.sources), "code": text.rstrip("\n")})
+    scratch_checks = [{"step": step, "kind": call.op.kind, "expr": call.scratch_check, "planned": call.scratch_bytes}
+                      for step, call in enumerate(calls) if call.scratch_check]
     headers = sorted({h for call in calls for h in runtime_headers(call)})
     ctx = {
         "name": name,
@@ -141,6 +143,9 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
         "tables": names.tables,
         "steps": steps,
         "runtime_headers": headers,
+        "backend_includes": sorted({inc for call in calls for inc in call.includes}),
+        "backends": sorted({call.backend for call in calls if not call.alias}),
+        "scratch_checks": scratch_checks,
     }
     return {
         f"{name}.h": env().get_template("model.h.j2").render(**ctx),

@@ -51,6 +51,9 @@ class KernelCall:
     macs: int = 0
     alias: bool = False          # no code: the output is a view of input 0 (RESHAPE, SQUEEZE)
     note: str = ""               # why this backend was chosen, for the report
+    includes: tuple[str, ...] = ()   # headers of an external kernel library (e.g. "arm_nnfunctions.h")
+    scratch_check: str | None = None  # C expression of the scratch bytes the library itself asks for;
+                                      # a -D<NAME>_DEBUG build of init checks the plan against it
 
     @property
     def const_bytes(self) -> int:
