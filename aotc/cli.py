@@ -6,6 +6,7 @@ exit status 2; output folders are written atomically, so a failure leaves nothin
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -142,6 +143,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("aotc: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # a bug in aotc: still one line (AOTC_DEBUG=1 shows the traceback)
+        if os.environ.get("AOTC_DEBUG"):
+            raise
+        print(f"aotc: internal error: {type(e).__name__}: {e} (a bug in aotc; rerun with AOTC_DEBUG=1 and "
+              "report it)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

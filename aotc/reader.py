@@ -245,6 +245,11 @@ class _Reader:
                 if t.is_const:
                     raise ModelError(f'tensor {t.index} "{t.name}": graph {kind} has constant data '
                                      "(constant graph inputs and outputs are not supported)")
+        for op in g.ops:
+            for t in op.inputs + op.outputs:
+                if t is not None and not t.is_const and t.size == 0:
+                    raise op.error(f"tensor of shape {list(t.shape)} has no elements (zero-size tensors are "
+                                   "not supported)", t)
         producer: dict[Tensor, Op] = {}
         for op in g.ops:
             if not op.outputs:

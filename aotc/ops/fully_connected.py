@@ -45,6 +45,8 @@ class FullyConnected(OpDef):
         if depth == 0 or x.size % depth:
             raise op.error(f"input of {x.size} elements is not a multiple of depth {depth}", x)
         batches = x.size // depth
+        if not y.shape:
+            raise op.error("output must have at least one dimension", y)
         if op.attrs["keep_num_dims"]:
             expect_shape(op, y, tuple(x.shape[:-1]) + (units,))
         elif y.size != batches * units or y.shape[-1] != units:

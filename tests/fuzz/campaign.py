@@ -111,7 +111,7 @@ def one_cli(buf: bytes, work: Path) -> str:
     return "model_error"
 
 
-def run(seeds: dict[str, bytes], iterations: int, seed: int, cli_every: int = 0) -> Result:
+def run(seeds: dict[str, bytes], iterations: int, seed: int, cli_every: int = 0, dump: Path | None = None) -> Result:
     rng = np.random.default_rng(seed)
     names = sorted(seeds)
     donors = [seeds[n] for n in names]
@@ -141,6 +141,9 @@ def run(seeds: dict[str, bytes], iterations: int, seed: int, cli_every: int = 0)
                 res.model_errors += 1
             else:
                 res.findings.append({"case": i, "seed_model": name, "mutations": desc, "outcome": outcome})
+                if dump is not None:  # keep the input so the finding can be replayed
+                    dump.mkdir(parents=True, exist_ok=True)
+                    (dump / f"finding_{seed}_{i}.tflite").write_bytes(buf)
     res.seconds = round(time.perf_counter() - t0, 1)
     return res
 
@@ -152,8 +155,9 @@ def main(argv=None) -> int:
     ap.add_argument("--cli-every", type=int, default=50, help="also run every Nth case through the CLI")
     ap.add_argument("--models", type=Path, default=HERE.parent.parent.parent / "shared" / "models")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--dump", type=Path, default=None, help="write each finding's input file here")
     a = ap.parse_args(argv)
-    res = run(seed_models(a.models), a.iterations, a.seed, a.cli_every)
+    res = run(seed_models(a.models), a.iterations, a.seed, a.cli_every, a.dump)
     print(f"{res.cases} cases ({res.cli_cases} also through the CLI) in {res.seconds}s: {res.compiled} compiled, "
           f"{res.model_errors} rejected with ModelError, {len(res.findings)} findings")
     for f in res.findings[:20]:

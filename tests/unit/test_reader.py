@@ -470,3 +470,26 @@ def test_c_identifier_from_file_name(tmp_path):
     g = read(p)
     assert g.name == "m_3_my_model_v2" and g.name.isidentifier()
     assert math.isfinite(g.tensors[0].quant.s)
+
+
+# ---- regressions found by the long fuzz campaign (tests/fuzz/campaign.py --seed 2) -------------
+
+def test_zero_size_activation_is_a_model_error():
+    """A zero input-channel count (a TFLite CVE class): dim 3 of a conv input set to 0."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 4, 4, 0), "int8", scale=0.1, zero_point=0)
+    w = mb.tensor("w", (2, 1, 1, 0), "int8", data=np.zeros((2, 1, 1, 0), np.int8), scale=[0.1, 0.1], axis=0)
+    y = mb.tensor("y", (1, 4, 4, 2), "int8", scale=0.1, zero_point=0)
+    mb.op("CONV_2D", [x, w, -1], [y], {"Padding": 1, "StrideW": 1, "StrideH": 1}, version=3)
+    with pytest.raises(ModelError, match=r'op 0 CONV_2D, tensor 0 "x": .*no elements'):
+        read(mb.build([x], [y]))
+
+
+def test_fully_connected_scalar_output_is_a_model_error():
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 1), "int8", scale=0.1, zero_point=0)
+    w = mb.tensor("w", (1, 1), "int8", data=np.ones((1, 1), np.int8), scale=0.1)
+    y = mb.tensor("y", (), "int8", scale=0.1, zero_point=0)
+    mb.op("FULLY_CONNECTED", [x, w, -1], [y], {}, version=4)
+    with pytest.raises(ModelError, match="op 0 FULLY_CONNECTED.*at least one dimension"):
+        read(mb.build([x], [y]))
