@@ -1,4 +1,4 @@
-"""aotc command line: compile | verify | inspect | demo-model | targets.
+"""aotc command line: compile | verify | inspect | bench | demo-model | targets.
 
 Errors aotc raises on purpose (bad model, bad arguments, unsupported op) are one line on stderr and
 exit status 2; output folders are written atomically, so a failure leaves nothing behind.
@@ -24,7 +24,7 @@ def _model_path(p: str) -> Path:
 def cmd_compile(a) -> int:
     from .compiler import compile as compile_model
     c = compile_model(_model_path(a.model), target=a.target, out_dir=a.output, rounding=a.rounding,
-                      planner=a.planner, name=a.name, arena_limit=a.arena_limit)
+                      planner=a.planner, name=a.name, arena_limit=a.arena_limit, exact=a.exact)
     r = c.report
     print(f"{a.model} -> {a.output}/{c.name}.c, {c.name}.h ({len(c.calls)} ops, arena {r['arena_bytes']:,} bytes, "
           f"lower bound {r['lower_bound_bytes']:,}, weights {r['weights_bytes']:,} bytes)")
@@ -36,7 +36,7 @@ def cmd_verify(a) -> int:
     res = verify(_model_path(a.model), target=a.target, inputs=a.inputs, seed=a.seed, reference=a.reference,
                  rounding=a.rounding, per_layer=a.per_layer, input_files=[_model_path(p) for p in a.input],
                  reference_model=_model_path(a.reference_model) if a.reference_model else None,
-                 sanitize=a.sanitize)
+                 sanitize=a.sanitize, cmsis_nn=a.cmsis_nn, exact=a.exact)
     print(res.summary())
     return 0 if res.ok else 1
 
@@ -80,6 +80,18 @@ def cmd_targets(a) -> int:
     return 0
 
 
+def cmd_bench(a) -> int:
+    from .bench import DEFAULT_TIMEOUT, bench, write_json
+    res = bench(_model_path(a.model), target=a.target, cmsis_nn=a.cmsis_nn, per_op=a.per_op, seed=a.seed,
+                rounding=a.rounding, reference=a.reference,
+                reference_model=_model_path(a.reference_model) if a.reference_model else None,
+                timeout=a.timeout or DEFAULT_TIMEOUT, keep=a.keep)
+    print(res.summary())
+    if a.json:
+        write_json(res, a.json)
+    return 1 if res.bit_exact is False else 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="aotc", description="Ahead-of-time compiler: .tflite -> C99, verified bit-exact")
     p.add_argument("--version", action="version", version=f"aotc {__version__}")
@@ -99,6 +111,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--name", default=None, help="C symbol prefix (default: from the file name)")
     c.add_argument("--arena-limit", type=int, default=None, metavar="BYTES",
                    help="fail if the arena needs more than this (default: the target's RAM, if it states one)")
+    c.add_argument("--exact", choices=["litert"], default=None,
+                   help="litert: lower the ops where a kernel library (CMSIS-NN) differs from LiteRT's reference "
+                        "kernels with the generic kernels instead, so the result is bit-exact with LiteRT")
     c.set_defaults(func=cmd_compile)
 
     v = sub.add_parser("verify", help="build on the host and compare with a reference interpreter")
@@ -112,6 +127,10 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--per-layer", action="store_true", help="on mismatch, report the first differing op")
     v.add_argument("--sanitize", action="store_true",
                    help="also run every input through an AddressSanitizer + UBSan build of the generated C")
+    v.add_argument("--exact", choices=["litert"], default=None,
+                   help="as for compile: route the ops where CMSIS-NN differs from LiteRT to the generic kernels")
+    v.add_argument("--cmsis-nn", default=None, metavar="PATH",
+                   help="CMSIS-NN checkout for targets that use it (default: env CMSIS_NN_PATH); built on the host")
     v.set_defaults(func=cmd_verify)
 
     i = sub.add_parser("inspect", help="ops, tensors, quantization and sizes of a model")
@@ -121,6 +140,24 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo-model", help="write the bundled example model (a small int8 keyword spotter)")
     d.add_argument("output", nargs="?", default="examples/demo_kws.tflite")
     d.set_defaults(func=cmd_demo)
+
+    b = sub.add_parser("bench", help="cross-compile, run on the target's emulated board (QEMU), count instructions")
+    b.add_argument("model", help="the .tflite file")
+    b.add_argument("--target", default="m55", help="target with an emulated board (default m55)")
+    b.add_argument("--rounding", choices=["litert", "tflm"], default=None,
+                   help="arithmetic where the references differ; default: the reference's")
+    b.add_argument("--cmsis-nn", default=None, metavar="PATH",
+                   help="CMSIS-NN checkout to build with (default: $CMSIS_NN_PATH; none: generic kernels)")
+    b.add_argument("--json", default=None, metavar="FILE", help="write the results as JSON")
+    b.add_argument("--per-op", action="store_true", help="also count instructions per step (profiling build)")
+    b.add_argument("--seed", type=int, default=0, help="seed of the one generated input")
+    b.add_argument("--reference", choices=["litert", "tflm"], default="litert",
+                   help="interpreter the outputs are compared with")
+    b.add_argument("--reference-model", default=None,
+                   help="run the reference on this file instead (e.g. a copy LiteRT accepts)")
+    b.add_argument("--timeout", type=float, default=None, help="seconds QEMU may run (default 600)")
+    b.add_argument("--keep", default=None, metavar="DIR", help="keep the build folder (sources, ELF, map) here")
+    b.set_defaults(func=cmd_bench)
 
     t = sub.add_parser("targets", help="list the available targets")
     t.set_defaults(func=cmd_targets)

@@ -27,6 +27,8 @@ class Options:
     measure_code: bool = True          # compile once with the host compiler to report code size
     arena_limit: int | None = None     # bytes the arena may use (default: the target's ram_bytes, if any)
     target_info: targets.Target | None = None  # the loaded target, set by compile_graph for the backends
+    exact: str | None = None           # "litert": ops whose library kernels differ from LiteRT go to generic_c
+    features: tuple[str, ...] | None = None  # CPU features the kernel library is built for (default: the target's)
 
 
 @dataclass
@@ -73,6 +75,8 @@ def compile_graph(graph: Graph, options: Options) -> Compiled:
     options.target_info = target
     if options.rounding not in ROUNDINGS:
         raise UsageError(f"unknown rounding '{options.rounding}' (known: {', '.join(ROUNDINGS)})")
+    if options.exact not in (None, "litert"):
+        raise UsageError(f"unknown --exact '{options.exact}' (known: litert)")
     graph = passes.run(graph, target)
     calls = lower(graph, target, options)
     plan = memory.plan(graph, calls, target.alignment, options.planner)

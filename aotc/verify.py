@@ -29,6 +29,7 @@ from .ir import Graph, Tensor, c_type, np_dtype
 from .quant import QRANGE
 from .references import open_reference
 from .resources import resource_dir
+from .target import load as load_target
 
 FLOAT_ATOL = 1e-5
 FLOAT_RTOL = 1e-4
@@ -171,8 +172,9 @@ def _shim(name: str, graph: Graph) -> str:
             f"    return {name}_invoke(&ctx, {ins}{', ' if ins else ''}{outs});\n}}\n")
 
 
-def build(compiled, extra_cflags=()) -> object:
-    """Compile the model with cffi into a Python extension (cached by a hash of sources and flags)."""
+def build(compiled, extra_cflags=(), lib: "HostLib | None" = None) -> object:
+    """Compile the model with cffi into a Python extension (cached by a hash of sources and flags).
+    `lib`: an external kernel library (include dirs + a static archive) to compile and link with."""
     import cffi
     name = compiled.name
     flags = HOST_CFLAGS + list(extra_cflags)
@@ -184,12 +186,14 @@ def build(compiled, extra_cflags=()) -> object:
     for p in runtime_files:
         h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
     h.update(shim.encode() + repr(flags).encode() + cffi.__version__.encode() + sys.version.encode())
+    if lib is not None:
+        h.update(b"lib\0" + lib.digest.encode())
     digest = h.hexdigest()[:20]
     modname = f"_aotc_{name}_{digest}"
     entry = cache_dir() / digest
     lib_path = _find_extension(entry, modname)
     if lib_path is None:
-        lib_path = _build_entry(compiled, name, modname, shim, flags, entry, runtime_files)
+        lib_path = _build_entry(compiled, name, modname, shim, flags, entry, runtime_files, lib)
     spec = importlib.util.spec_from_file_location(modname, lib_path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -210,7 +214,7 @@ def _find_extension(entry: Path, modname: str) -> Path | None:
     return None
 
 
-def _build_entry(compiled, name, modname, shim, flags, entry: Path, runtime_files) -> Path:
+def _build_entry(compiled, name, modname, shim, flags, entry: Path, runtime_files, lib=None) -> Path:
     import cffi
     entry.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
@@ -223,8 +227,10 @@ def _build_entry(compiled, name, modname, shim, flags, entry: Path, runtime_file
             shutil.copy(p, src / "aotc" / p.name)
         ffi = cffi.FFI()
         ffi.cdef("int aotc_host_run(void *arena, size_t arena_size, void **ins, void **outs);")
-        ffi.set_source(modname, shim, sources=[str(src / f"{name}.c")], include_dirs=[str(src)],
-                       extra_compile_args=flags, libraries=["m"])
+        include_dirs = [str(src)] + ([str(d) for d in lib.include_dirs] if lib is not None else [])
+        objects = [str(lib.archive)] if lib is not None else []
+        ffi.set_source(modname, shim, sources=[str(src / f"{name}.c")], include_dirs=include_dirs,
+                       extra_compile_args=flags, extra_objects=objects, libraries=["m"])
         try:
             import contextlib
             import io
@@ -246,12 +252,68 @@ def _build_entry(compiled, name, modname, shim, flags, entry: Path, runtime_file
         shutil.rmtree(work, ignore_errors=True)
 
 
+@dataclass
+class HostLib:
+    """An external kernel library built for the host: include dirs and a static archive."""
+    include_dirs: list[Path]
+    archive: Path
+    digest: str
+
+
+def cmsis_nn_host_lib(path=None, cc: str | None = None) -> HostLib:
+    """CMSIS-NN's integer sources compiled for the host (its portable C path: no DSP, no MVE) into a
+    static archive, cached by a hash of the sources and flags. UsageError if the path is missing or wrong."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .backends.cmsis_nn import sources
+    files, incs = sources(path)
+    cc = cc or os.environ.get("CC", "gcc")
+    flags = ["-std=c99", "-O1", "-fPIC", "-fno-strict-aliasing", "-w"]
+    h = hashlib.sha256(repr((cc, flags)).encode())
+    root = incs[0].parent
+    for p in files + sorted(q for d in incs for q in d.rglob("*.h")):
+        h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+    digest = h.hexdigest()[:20]
+    entry = cache_dir() / f"cmsis-nn-{digest}"
+    archive = entry / "libcmsisnn.a"
+    if (entry / "OK").is_file() and archive.is_file():
+        return HostLib(list(incs), archive, digest)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".cmsis-nn-{digest}.", dir=entry.parent))
+    try:
+        def compile_one(i_p):
+            i, p = i_p
+            obj = work / f"{i:04d}_{p.stem}.o"
+            r = subprocess.run([cc, *flags, *[f"-I{d}" for d in incs], "-c", str(p), "-o", str(obj)],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                msg = (r.stderr.strip().splitlines() or ["?"])[-1]
+                raise BuildError(f"host build of CMSIS-NN failed on {p.name}: {msg}")
+            return obj
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            objs = list(pool.map(compile_one, enumerate(files)))
+        out = work / "out"
+        out.mkdir()
+        r = subprocess.run(["ar", "rcs", str(out / "libcmsisnn.a"), *map(str, objs)], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise BuildError(f"ar failed: {r.stderr.strip()}")
+        (out / "OK").write_text("ok\n")
+        try:
+            out.rename(entry)
+        except OSError:   # built concurrently by another process
+            if not (entry / "OK").is_file():
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return HostLib(list(incs), archive, digest)
+
+
 class HostModel:
     """The compiled model, callable from Python: outputs = m.run({tensor index: array})."""
 
-    def __init__(self, compiled, extra_cflags=()):
+    def __init__(self, compiled, extra_cflags=(), lib: "HostLib | None" = None):
         self.compiled = compiled
-        self.module = build(compiled, extra_cflags)
+        self.module = build(compiled, extra_cflags, lib)
         ffi = self.module.ffi
         self.arena = ffi.new("uint8_t[]", compiled.plan.arena_size + compiled.plan.align)
         addr = int(ffi.cast("uintptr_t", self.arena))
@@ -283,7 +345,7 @@ class SanitizedHostModel:
     FLAGS = ["-std=c99", "-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
              "-fno-sanitize-recover=all"]
 
-    def __init__(self, compiled, cc: str | None = None):
+    def __init__(self, compiled, cc: str | None = None, lib_sources=None):
         self.compiled = compiled
         self.cc = cc or os.environ.get("CC", "gcc")
         self.work = Path(tempfile.mkdtemp(prefix="aotc-sanitize-"))
@@ -324,6 +386,9 @@ int main(int argc, char **argv)
         self.exe = self.work / "model_asan"
         cmd = [self.cc, *self.FLAGS, "-I", str(self.work), str(self.work / "main.c"), str(self.work / f"{name}.c"),
                "-o", str(self.exe), "-lm"]
+        if lib_sources is not None:   # (C files, include dirs) of an external kernel library
+            files, incs = lib_sources
+            cmd[-3:-3] = [*[f"-I{d}" for d in incs], *map(str, files)]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             raise BuildError(f"sanitizer build failed: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
@@ -383,8 +448,10 @@ def _diff(ours: np.ndarray, ref: np.ndarray, dtype: str) -> tuple[float, int]:
 
 def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, reference: str = "litert",
            rounding: str | None = None, per_layer: bool = False, input_files=(), reference_model=None,
-           extra_cflags=(), sanitize: bool = False, **compile_options) -> VerifyResult:
-    """Compile `model`, run it on the host and compare with the reference. See the module docstring."""
+           extra_cflags=(), sanitize: bool = False, cmsis_nn=None, **compile_options) -> VerifyResult:
+    """Compile `model`, run it on the host and compare with the reference. See the module docstring.
+    A target whose backends include cmsis_nn is built with CMSIS-NN from `cmsis_nn` (default: env
+    CMSIS_NN_PATH) on its portable C path, so its scratch is planned for no DSP/MVE features."""
     if isinstance(model, (str, os.PathLike)) and not Path(model).is_file():
         raise UsageError(f"{model}: no such file")
     rounding = rounding or ("tflm" if reference == "tflm" else "litert")
@@ -394,14 +461,24 @@ def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, refe
         options.source_name = Path(model).name
     if per_layer:
         options.planner = "unshared"
+    lib = None
+    if "cmsis_nn" in load_target(target).backends:
+        if options.features is None:
+            options.features = ()      # the host build of CMSIS-NN takes its plain C path
     compiled = compile_graph(graph, options)
-    host = HostModel(compiled, extra_cflags)
+    if any(c.backend == "cmsis_nn" for c in compiled.calls):
+        lib = cmsis_nn_host_lib(cmsis_nn or os.environ.get("CMSIS_NN_PATH"))
+    host = HostModel(compiled, extra_cflags, lib)
     ref = open_reference(reference, reference_model or model, graph, preserve_all_tensors=per_layer)
 
     sets = input_sets(compiled.graph, inputs, seed, input_files)
     outs = compiled.graph.outputs
     if sanitize:  # every input set once more through the ASan/UBSan build; must agree with the cffi build
-        checked = SanitizedHostModel(compiled)
+        lib_sources = None
+        if lib is not None:
+            from .backends.cmsis_nn import sources
+            lib_sources = sources(cmsis_nn or os.environ.get("CMSIS_NN_PATH"))
+        checked = SanitizedHostModel(compiled, lib_sources=lib_sources)
         try:
             for (_, feed), got in zip(sets, checked.run_many([f for _, f in sets])):
                 want = host.run(feed)

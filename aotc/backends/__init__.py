@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .base import Backend, KernelCall  # noqa: F401
+from .cmsis_nn import CmsisNN
 from .generic_c import GenericC
 
-BACKENDS: dict[str, Backend] = {b.name: b for b in (GenericC(),)}
+BACKENDS: dict[str, Backend] = {b.name: b for b in (GenericC(), CmsisNN())}

@@ -31,7 +31,7 @@ static inline void aotc_conv_tap_range(int origin, int size, int dil, int taps, 
             for (ox = 0; ox < out_w; ++ox) {                                                         \
                 const int x0 = ox * stride_w - pad_w;                                                \
                 int fx0, fx1;                                                                        \
-                OUT_T *dst = out + (((size_t)b * out_h + oy) * out_w + ox) * out_c;                  \
+                OUT_T *dst = out + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * (size_t)out_c; \
                 aotc_conv_tap_range(x0, in_w, dil_w, k_w, &fx0, &fx1);                               \
                 for (o = 0; o < out_c; ++o) {                                                        \
                     const int cbase = (o / per_group) * wc;                                          \
@@ -40,8 +40,8 @@ static inline void aotc_conv_tap_range(int origin, int size, int dil, int taps, 
                         const int iy = y0 + fy * dil_h;                                              \
                         for (fx = fx0; fx < fx1; ++fx) {                                             \
                             const int ix = x0 + fx * dil_w;                                          \
-                            const IN_T *src = in + (((size_t)b * in_h + iy) * in_w + ix) * in_c + cbase; \
-                            const int8_t *wp = w + (((size_t)o * k_h + fy) * k_w + fx) * wc;         \
+                            const IN_T *src = in + (((size_t)b * (size_t)in_h + (size_t)iy) * (size_t)in_w + (size_t)ix) * (size_t)in_c + (size_t)cbase; \
+                            const int8_t *wp = w + (((size_t)o * (size_t)k_h + (size_t)fy) * (size_t)k_w + (size_t)fx) * (size_t)wc; \
                             for (i = 0; i < wc; ++i) {                                               \
                                 acc += TERM;                                                         \
                             }                                                                        \
@@ -119,7 +119,7 @@ AOTC_KERNEL void aotc_conv2d_f32(const float *in, const float *w, const float *b
             for (ox = 0; ox < out_w; ++ox) {
                 const int x0 = ox * stride_w - pad_w;
                 int fx0, fx1;
-                float *dst = out + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
+                float *dst = out + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * (size_t)out_c;
                 aotc_conv_tap_range(x0, in_w, dil_w, k_w, &fx0, &fx1);
                 for (o = 0; o < out_c; ++o) {
                     const int cbase = (o / per_group) * wc;
@@ -128,8 +128,9 @@ AOTC_KERNEL void aotc_conv2d_f32(const float *in, const float *w, const float *b
                         const int iy = y0 + fy * dil_h;
                         for (fx = fx0; fx < fx1; ++fx) {
                             const int ix = x0 + fx * dil_w;
-                            const float *src = in + (((size_t)b * in_h + iy) * in_w + ix) * in_c + cbase;
-                            const float *wp = w + (((size_t)o * k_h + fy) * k_w + fx) * wc;
+                            const float *src = in + (((size_t)b * (size_t)in_h + (size_t)iy) * (size_t)in_w + (size_t)ix) * (size_t)in_c
+                                               + (size_t)cbase;
+                            const float *wp = w + (((size_t)o * (size_t)k_h + (size_t)fy) * (size_t)k_w + (size_t)fx) * (size_t)wc;
                             for (i = 0; i < wc; ++i) {
                                 total += src[i] * wp[i];
                             }

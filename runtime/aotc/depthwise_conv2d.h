@@ -18,7 +18,7 @@
             for (ox = 0; ox < out_w; ++ox) {                                                       \
                 const int x0 = ox * stride_w - pad_w;                                              \
                 int fx0, fx1;                                                                      \
-                OUT_T *dst = out + (((size_t)b * out_h + oy) * out_w + ox) * out_c;                \
+                OUT_T *dst = out + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * (size_t)out_c; \
                 aotc_conv_tap_range(x0, in_w, dil_w, k_w, &fx0, &fx1);                             \
                 for (c = 0; c < in_c; ++c) {                                                       \
                     for (m = 0; m < depth_mult; ++m) {                                             \
@@ -28,8 +28,8 @@
                             const int iy = y0 + fy * dil_h;                                        \
                             for (fx = fx0; fx < fx1; ++fx) {                                       \
                                 const int ix = x0 + fx * dil_w;                                    \
-                                const IN_T xv = in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + c]; \
-                                const W_T wv = w[((size_t)fy * k_w + fx) * out_c + o];             \
+                                const IN_T xv = in[(((size_t)b * (size_t)in_h + (size_t)iy) * (size_t)in_w + (size_t)ix) * (size_t)in_c + (size_t)c]; \
+                                const W_T wv = w[((size_t)fy * (size_t)k_w + (size_t)fx) * (size_t)out_c + (size_t)o]; \
                                 acc += TERM;                                                       \
                             }                                                                      \
                         }                                                                          \

@@ -6,9 +6,9 @@
 #define AOTC_FC_INT_BODY(ACC_T, IN_T, OUT_T, BIAS_T, REQUANT)                                   \
     int b, u, d;                                                                              \
     for (b = 0; b < batches; ++b) {                                                           \
-        const IN_T *row = in + (size_t)b * depth;                                             \
+        const IN_T *row = in + (size_t)b * (size_t)depth;                                     \
         for (u = 0; u < units; ++u) {                                                         \
-            const int8_t *wrow = w + (size_t)u * depth;                                       \
+            const int8_t *wrow = w + (size_t)u * (size_t)depth;                               \
             ACC_T acc = 0;                                                                    \
             int32_t v;                                                                        \
             for (d = 0; d < depth; ++d) {                                                     \
@@ -18,7 +18,7 @@
                 acc += (ACC_T)((const BIAS_T *)bias)[u];                                      \
             }                                                                                 \
             v = REQUANT + out_off;                                                            \
-            out[(size_t)b * units + u] = (OUT_T)AOTC_CLAMP(v, act_min, act_max);              \
+            out[(size_t)b * (size_t)units + (size_t)u] = (OUT_T)AOTC_CLAMP(v, act_min, act_max);              \
         }                                                                                     \
     }
 
@@ -81,10 +81,10 @@ AOTC_KERNEL void aotc_fully_connected_f32(const float *in, const float *w, const
         for (u = 0; u < units; ++u) {
             float total = 0.0f;
             for (d = 0; d < depth; ++d) {
-                total += in[(size_t)b * depth + d] * w[(size_t)u * depth + d];
+                total += in[(size_t)b * (size_t)depth + (size_t)d] * w[(size_t)u * (size_t)depth + (size_t)d];
             }
             total += bias ? bias[u] : 0.0f;
-            out[(size_t)b * units + u] = AOTC_CLAMP(total, act_min, act_max);
+            out[(size_t)b * (size_t)units + (size_t)u] = AOTC_CLAMP(total, act_min, act_max);
         }
     }
 }

@@ -21,12 +21,13 @@
                 const int x0 = ox * stride_w - pad_w;                                              \
                 const int fx0 = AOTC_MAX(0, -x0);                                                  \
                 const int fx1 = AOTC_MIN(f_w, in_w - x0);                                          \
-                T *dst = out + (((size_t)b * out_h + oy) * out_w + ox) * ch;                       \
+                T *dst = out + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * (size_t)ch; \
                 for (c = 0; c < ch; ++c) {                                                         \
                     INIT                                                                           \
                     for (fy = fy0; fy < fy1; ++fy) {                                               \
                         for (fx = fx0; fx < fx1; ++fx) {                                           \
-                            const T v = in[(((size_t)b * in_h + y0 + fy) * in_w + x0 + fx) * ch + c]; \
+                            const T v = in[(((size_t)b * (size_t)in_h + (size_t)(y0 + fy)) * (size_t)in_w + (size_t)(x0 + fx)) \
+                                            * (size_t)ch + (size_t)c];                     \
                             STEP                                                                   \
                         }                                                                          \
                     }                                                                              \

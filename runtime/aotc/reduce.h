@@ -55,7 +55,7 @@ AOTC_KERNEL int aotc_reduce__next(int32_t *idx, const int32_t *shape, const int3
     AOTC_KERNEL void NAME(const T *in, T *out, const int32_t *geom, int64_t zpn, int32_t mult,   \
                           int shift, int32_t out_zp)                                            \
     {                                                                                           \
-        AOTC_REDUCE_WALK(uint32_t, 0u, acc += (uint32_t)(int32_t)in[p], {                       \
+        AOTC_REDUCE_WALK(uint32_t, 0u, { const int32_t x = in[p]; acc += (uint32_t)x; }, {    \
             const int32_t s = (int32_t)((int64_t)(int32_t)acc - zpn);                           \
             int32_t v = aotc_mbqm(s, mult, shift) + out_zp;                                     \
             out[o] = (T)AOTC_CLAMP(v, QMIN, QMAX);                                              \

@@ -142,7 +142,7 @@ def _ss_out(shape, begin, end, strides, bm=0, em=0, sm=0):
 
 SLICES = [  # shape, begin, end, strides, begin_mask, end_mask, shrink_mask
     ((1, 6, 5, 3), [0, 1, 0, 0], [1, 5, 5, 3], [1, 1, 2, 1], 0, 0, 0),
-    ((1, 6, 5, 3), [0, -2, 0, 0], [1, -6, 5, 3], [1, -1, 1, -1], 0, 0, 0),      # negative strides
+    ((1, 6, 5, 3), [0, -2, 0, 2], [1, -6, 5, 0], [1, -1, 1, -1], 0, 8, 0),      # negative strides
     ((1, 6, 5, 3), [0, 0, -1, 0], [0, 0, -9, 0], [1, 2, -2, 1], 15 - 4, 15 - 4, 0),
     ((4, 7), [-3, 1], [-1, 6], [1, 3], 0, 0, 0),                                # negative indices
     ((4, 7), [1, 0], [2, 7], [1, 1], 0, 0, 1),                                  # shrink axis 0
@@ -228,3 +228,13 @@ def test_evaluate_matches_litert(case):
     values = [x] + [t.data for t in op.inputs[1:]]
     got = OPS[op.kind].evaluate(op, values)[0]
     np.testing.assert_array_equal(np.asarray(got).reshape(op.outputs[0].shape), _litert_run(model, x))
+
+
+def test_empty_slice_is_a_clear_error():
+    """An empty result: zero-size tensors are rejected by the reader (a crafted-model class)."""
+    shape, begin, end, strides = (1, 6, 5, 3), [0, -2, 0, 0], [1, -6, 5, 3], [1, -1, 1, -1]
+    out = _ss_out(shape, begin, end, strides)
+    assert 0 in out
+    model = one_op("STRIDED_SLICE", "int8", [shape], out, [np.array(v, np.int32) for v in (begin, end, strides)])
+    with pytest.raises(ModelError, match="no elements"):
+        aotc.compile(model)

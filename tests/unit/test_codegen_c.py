@@ -1,8 +1,10 @@
-"""The generated C: warning-free under gcc and clang with strict flags, clean under ASan/UBSan with
-the documented init/invoke contract, and byte-identical when generated twice."""
+"""The generated C: warning-free with strict flags (-Wconversion included) under gcc and clang on the
+host and arm-none-eabi-gcc for Cortex-M55/M4/M0+, each runtime header on its own too; clean under
+ASan/UBSan with the documented init/invoke contract; byte-identical when generated twice."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,15 +14,24 @@ import numpy as np
 import pytest
 
 import aotc
+import aotc.demo
+import aotc.resources
 from aotc.tflite_writer import ModelBuilder
 from conftest import SHARED_MODELS
 from oputil import fc_chain
 
-STRICT = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Wpedantic", "-Wshadow", "-Werror"]
+WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wshadow", "-Wconversion", "-Werror"]
+STRICT = [*WARNINGS, "-O2"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g", "-O1"]
-COMPILERS = ["gcc", "clang"]
-
-
+COMPILERS = ["gcc", "clang"]   # clang's -Wconversion also implies -Wsign-conversion; gcc's does too in C
+ARM_CC = "arm-none-eabi-gcc"
+ARM_CPUS = {
+    "cortex-m55": ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"],
+    "cortex-m4": ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"],
+    "cortex-m0plus": ["-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft"],
+}
+RUNTIME = aotc.resources.resource_dir("runtime")
+HEADERS = sorted(p.name for p in (RUNTIME / "aotc").glob("*.h"))
 
 
 def reshape_fc_two_outputs() -> bytes:
@@ -41,13 +52,213 @@ def reshape_fc_two_outputs() -> bytes:
     return mb.build([x, x16], [y, y16])
 
 
+# ---- one model per op family, so every runtime header is reached from generated code -----------
+
+def _w(shape, seed, dtype="int8", lo=-127, hi=127):
+    rng = np.random.default_rng(seed)
+    if dtype == "float32":
+        return rng.normal(0, 0.5, shape).astype(np.float32)
+    return rng.integers(lo, hi + 1, shape).astype(dtype)
+
+
+def family_conv(dtype: str = "int8") -> bytes:
+    """CONV_2D (stride 2, SAME, per-channel, bias) then DEPTHWISE_CONV_2D (multiplier 2, dilation 2)."""
+    mb = ModelBuilder()
+    q = dtype != "float32"
+    s_in, zp = (0.05, -3) if dtype == "int8" else (0.0005, 0)
+    bias_t = "int32" if dtype == "int8" else "int64"
+    qa = (lambda s: {"scale": s, "zero_point": zp}) if q else (lambda s: {})
+    wdt = "int8" if q else "float32"
+    x = mb.tensor("x", (1, 7, 6, 4), dtype, **qa(s_in))
+    w1 = mb.tensor("w1", (6, 3, 3, 4), wdt, data=_w((6, 3, 3, 4), 1, wdt),
+                   **({"scale": [0.004] * 6, "axis": 0} if q else {}))
+    b1 = mb.tensor("b1", (6,), bias_t if q else "float32", data=_w((6,), 2, bias_t if q else "float32", -900, 900),
+                   **({"scale": [s_in * 0.004] * 6, "axis": 0} if q else {}))
+    h = mb.tensor("h", (1, 4, 3, 6), dtype, **qa(s_in * 4))
+    w2 = mb.tensor("w2", (1, 3, 3, 12), wdt, data=_w((1, 3, 3, 12), 3, wdt),
+                   **({"scale": [0.01] * 12, "axis": 3} if q else {}))
+    b2 = mb.tensor("b2", (12,), bias_t if q else "float32", data=_w((12,), 4, bias_t if q else "float32", -900, 900),
+                   **({"scale": [s_in * 0.04] * 12, "axis": 0} if q else {}))
+    y = mb.tensor("y", (1, 4, 3, 12), dtype, **qa(s_in * 8))
+    v_conv, v_dw = {"int8": (3, 3), "int16": (4, 5), "float32": (1, 1)}[dtype]
+    mb.op("CONV_2D", [x, w1, b1], [h], {"Padding": 0, "StrideH": 2, "StrideW": 2,
+                                        "FusedActivationFunction": 1}, version=v_conv)
+    mb.op("DEPTHWISE_CONV_2D", [h, w2, b2], [y], {"Padding": 0, "DepthMultiplier": 2, "DilationHFactor": 2,
+                                                  "DilationWFactor": 2, "StrideH": 1, "StrideW": 1},
+          version=v_dw)
+    return mb.build([x], [y])
+
+
+def family_fully_connected_s16() -> bytes:
+    """int16x8 FULLY_CONNECTED with an int64 bias (fc_chain covers int8)."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (2, 9), "int16", scale=0.001, zero_point=0)
+    w = mb.tensor("w", (5, 9), "int8", data=_w((5, 9), 5), scale=[0.01] * 5, axis=0)
+    b = mb.tensor("b", (5,), "int64", data=_w((5,), 6, "int64", -900, 900), scale=[1e-5] * 5)
+    y = mb.tensor("y", (2, 5), "int16", scale=0.004, zero_point=0)
+    mb.op("FULLY_CONNECTED", [x, w, b], [y], {}, version=7)
+    return mb.build([x], [y])
+
+
+def family_pool(dtype: str = "int8") -> bytes:
+    mb = ModelBuilder()
+    q = {"int8": {"scale": 0.03, "zero_point": -4}, "int16": {"scale": 0.0002, "zero_point": 0}}.get(dtype, {})
+    v = {"float32": 1, "int8": 2, "int16": 3}[dtype]
+    x = mb.tensor("x", (1, 7, 8, 5), dtype, **q)
+    h = mb.tensor("h", (1, 4, 4, 5), dtype, **q)
+    y = mb.tensor("y", (1, 2, 2, 5), dtype, **q)
+    opts = {"Padding": 0, "StrideH": 2, "StrideW": 2, "FilterHeight": 3, "FilterWidth": 3}
+    mb.op("AVERAGE_POOL_2D", [x], [h], opts, version=v)
+    mb.op("MAX_POOL_2D", [h], [y], dict(opts, FusedActivationFunction=1), version=v)
+    return mb.build([x], [y])
+
+
+def family_elementwise(dtype: str = "int8") -> bytes:
+    """ADD, SUB and MUL with broadcasting."""
+    mb = ModelBuilder()
+    q = (lambda s, z: {"scale": s, "zero_point": z if dtype == "int8" else 0}) if dtype in ("int8", "int16") \
+        else (lambda s, z: {})
+    vs = {"int8": (2, 2, 2), "int16": (3, 3, 5), "float32": (1, 1, 1), "int32": (1, 1, 1)}[dtype]
+    a = mb.tensor("a", (1, 4, 4, 3), dtype, **q(0.001 if dtype == "int16" else 0.05, -3))
+    b = mb.tensor("b", (1, 1, 4, 3), dtype, **q(0.001 if dtype == "int16" else 0.03, 7))
+    h1 = mb.tensor("h1", (1, 4, 4, 3), dtype, **q(0.002 if dtype == "int16" else 0.06, 2))
+    h2 = mb.tensor("h2", (1, 4, 4, 3), dtype, **q(0.002 if dtype == "int16" else 0.07, -1))
+    y = mb.tensor("y", (1, 4, 4, 3), dtype, **q(0.001 if dtype == "int16" else 0.05, 3))
+    mb.op("ADD", [a, b], [h1], {"FusedActivationFunction": 0}, version=vs[0])
+    mb.op("SUB", [h1, b], [h2], {"FusedActivationFunction": 1}, version=vs[1])
+    mb.op("MUL", [h2, b], [y], {"FusedActivationFunction": 0}, version=vs[2])
+    return mb.build([a, b], [y])
+
+
+def family_activation() -> bytes:
+    """int8 RELU, RELU6, LOGISTIC, TANH, HARD_SWISH from one input; int16 RELU; float RELU/LOGISTIC/TANH/
+    HARD_SWISH."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 64), "int8", scale=0.05, zero_point=-3)
+    outs = []
+    for kind, v, (s, z) in (("RELU", 2, (0.03, 4)), ("RELU6", 2, (0.03, 4)), ("LOGISTIC", 2, (1 / 256, -128)),
+                            ("TANH", 2, (1 / 128, 0)), ("HARD_SWISH", 1, (0.03, 4))):
+        y = mb.tensor(f"y_{kind.lower()}", (1, 64), "int8", scale=s, zero_point=z)
+        mb.op(kind, [x], [y], version=v)
+        outs.append(y)
+    x16 = mb.tensor("x16", (1, 64), "int16", scale=0.001, zero_point=0)
+    y16 = mb.tensor("y16", (1, 64), "int16", scale=0.0007, zero_point=0)
+    mb.op("RELU", [x16], [y16], version=3)
+    xf = mb.tensor("xf", (1, 64), "float32")
+    for kind in ("RELU", "LOGISTIC", "TANH", "HARD_SWISH"):
+        yf = mb.tensor(f"yf_{kind.lower()}", (1, 64), "float32")
+        mb.op(kind, [xf], [yf], version=1)
+        outs.append(yf)
+    return mb.build([x, x16, xf], [*outs, y16])
+
+
+def family_softmax() -> bytes:
+    mb = ModelBuilder()
+    x = mb.tensor("x", (2, 10), "int8", scale=0.1, zero_point=5)
+    y = mb.tensor("y", (2, 10), "int8", scale=1 / 256, zero_point=-128)
+    y2 = mb.tensor("y2", (2, 10), "int16", scale=1 / 65536, zero_point=-32768)
+    x16 = mb.tensor("x16", (2, 10), "int16", scale=0.001, zero_point=0)
+    y16 = mb.tensor("y16", (2, 10), "int16", scale=1 / 32768, zero_point=0)
+    xf = mb.tensor("xf", (2, 10), "float32")
+    yf = mb.tensor("yf", (2, 10), "float32")
+    mb.op("SOFTMAX", [x], [y], {"Beta": 1.0}, version=2)
+    mb.op("SOFTMAX", [x], [y2], {"Beta": 0.5}, version=2)
+    mb.op("SOFTMAX", [x16], [y16], {"Beta": 1.0}, version=3)
+    mb.op("SOFTMAX", [xf], [yf], {"Beta": 1.0}, version=1)
+    return mb.build([x, x16, xf], [y, y2, y16, yf])
+
+
+def family_quantize() -> bytes:
+    """float -> int8 -> int16 -> int8 -> uint8 -> int8 -> float, and float -> int16 -> float."""
+    mb = ModelBuilder()
+    shape = (2, 9)
+    xf = mb.tensor("xf", shape, "float32")
+    a = mb.tensor("a", shape, "int8", scale=0.03, zero_point=-5)
+    b = mb.tensor("b", shape, "int16", scale=0.0002, zero_point=0)
+    c = mb.tensor("c", shape, "uint8", scale=0.02, zero_point=130)
+    d = mb.tensor("d", shape, "int8", scale=0.025, zero_point=3)
+    yf = mb.tensor("yf", shape, "float32")
+    e = mb.tensor("e", shape, "int16", scale=0.0003, zero_point=0)
+    yf2 = mb.tensor("yf2", shape, "float32")
+    d0 = mb.tensor("d0", shape, "int8", scale=0.035, zero_point=-2)
+    mb.op("QUANTIZE", [xf], [a], version=2)
+    mb.op("QUANTIZE", [a], [b], version=3)
+    mb.op("QUANTIZE", [b], [d0], version=3)
+    mb.op("QUANTIZE", [d0], [c], version=2)
+    mb.op("QUANTIZE", [c], [d], version=2)
+    mb.op("DEQUANTIZE", [d], [yf], version=2)
+    mb.op("QUANTIZE", [xf], [e], version=3)
+    mb.op("DEQUANTIZE", [e], [yf2], version=3)
+    return mb.build([xf], [yf, yf2])
+
+
+def family_reduce() -> bytes:
+    mb = ModelBuilder()
+    x = mb.tensor("x", (2, 3, 4, 5), "int8", scale=0.05, zero_point=-7)
+    axes = mb.tensor("axes", (2,), "int32", data=np.array([1, 2], np.int32))
+    outs = []
+    for kind, v, q in (("MEAN", 3, {"scale": 0.02, "zero_point": 4}),
+                       ("REDUCE_MAX", 3, {"scale": 0.05, "zero_point": -7}),
+                       ("REDUCE_MIN", 3, {"scale": 0.05, "zero_point": -7})):
+        y = mb.tensor(f"y_{kind.lower()}", (2, 1, 1, 5), "int8", **q)
+        mb.op(kind, [x, axes], [y], {"KeepDims": True}, version=v)
+        outs.append(y)
+    xf = mb.tensor("xf", (2, 3, 4, 5), "float32")
+    for kind, v in (("MEAN", 1), ("SUM", 1), ("REDUCE_MAX", 1)):
+        yf = mb.tensor(f"yf_{kind.lower()}", (2, 5), "float32")
+        mb.op(kind, [xf, axes], [yf], {"KeepDims": False}, version=v)
+        outs.append(yf)
+    return mb.build([x, xf], outs)
+
+
+def family_data() -> bytes:
+    """PAD, TRANSPOSE and CONCATENATION (int8), and a float PAD."""
+    mb = ModelBuilder()
+    q = {"scale": 0.05, "zero_point": -7}
+    x = mb.tensor("x", (1, 3, 4, 2), "int8", **q)
+    x2 = mb.tensor("x2", (1, 5, 6, 3), "int8", **q)
+    pads = mb.tensor("pads", (4, 2), "int32", data=np.array([[0, 0], [1, 1], [2, 0], [0, 0]], np.int32))
+    perm = mb.tensor("perm", (4,), "int32", data=np.array([0, 2, 1, 3], np.int32))
+    p = mb.tensor("p", (1, 5, 6, 2), "int8", **q)
+    c = mb.tensor("c", (1, 5, 6, 5), "int8", **q)
+    t = mb.tensor("t", (1, 6, 5, 5), "int8", **q)
+    mb.op("PAD", [x, pads], [p], version=4)
+    mb.op("CONCATENATION", [p, x2], [c], {"Axis": 3}, version=4)
+    mb.op("TRANSPOSE", [c, perm], [t], version=6)
+    xf = mb.tensor("xf", (1, 3, 4, 2), "float32")
+    pf = mb.tensor("pf", (1, 5, 6, 2), "float32")
+    mb.op("PAD", [xf, pads], [pf], version=4)
+    return mb.build([x, x2, xf], [t, pf])
+
+
 SMALL = {"fc_chain": fc_chain, "two_io": reshape_fc_two_outputs}
+FAMILIES = {
+    "family_conv_s8": lambda: family_conv("int8"),
+    "family_conv_s16": lambda: family_conv("int16"),
+    "family_conv_f32": lambda: family_conv("float32"),
+    "family_fc_s16": family_fully_connected_s16,
+    "family_pool_s8": lambda: family_pool("int8"),
+    "family_pool_s16": lambda: family_pool("int16"),
+    "family_pool_f32": lambda: family_pool("float32"),
+    "family_elementwise_s8": lambda: family_elementwise("int8"),
+    "family_elementwise_s16": lambda: family_elementwise("int16"),
+    "family_elementwise_f32": lambda: family_elementwise("float32"),
+    "family_elementwise_s32": lambda: family_elementwise("int32"),
+    "family_activation": family_activation,
+    "family_softmax": family_softmax,
+    "family_quantize": family_quantize,
+    "family_reduce": family_reduce,
+    "family_data": family_data,
+}
+DEMO = {"demo": aotc.demo.build_demo_model, "demo_float": aotc.demo.build_demo_model_float}
+BUILT = {**SMALL, **FAMILIES, **DEMO}   # built here: they must compile, never skipped
 SHARED = sorted(p.name for p in SHARED_MODELS.glob("*.tflite")) if SHARED_MODELS.is_dir() else []
+ALL = list(BUILT) + SHARED
 
 
 def compile_model(which: str, out: Path) -> aotc.compiler.Compiled:
-    if which in SMALL:
-        return aotc.compile(SMALL[which](), out_dir=out, name=which)
+    if which in BUILT:
+        return aotc.compile(BUILT[which](), out_dir=out, name=which)
     try:
         return aotc.compile(SHARED_MODELS / which, out_dir=out)
     except aotc.UnsupportedError as e:
@@ -86,7 +297,7 @@ def generated(tmp_path_factory):
 
 
 @pytest.mark.parametrize("cc", COMPILERS)
-@pytest.mark.parametrize("which", list(SMALL) + SHARED)
+@pytest.mark.parametrize("which", ALL)
 def test_generated_c_compiles_without_warnings(generated, which, cc, tmp_path):
     need(cc)
     c = generated(which)
@@ -95,6 +306,66 @@ def test_generated_c_compiles_without_warnings(generated, which, cc, tmp_path):
     # the header on its own, included from C99 user code
     (tmp_path / "user.c").write_text(f'#include "{c.name}.h"\nint user_dummy(void) {{ return {c.name.upper()}_OK; }}\n')
     run([cc, *STRICT, "-c", tmp_path / "user.c", "-I", d, "-o", tmp_path / "user.o"])
+
+
+def run_all(cmds: dict) -> None:
+    """Run the commands concurrently; fail listing every one that failed, with its diagnostics."""
+    procs = {k: subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for k, cmd in cmds.items()}
+    failed = []
+    for k, proc in procs.items():
+        out, _ = proc.communicate(timeout=300)
+        if proc.returncode != 0:
+            failed.append(f"[{k}] {' '.join(map(str, cmds[k]))}\n{out}")
+    assert not failed, "\n".join(failed)
+
+
+def need_arm() -> None:
+    if shutil.which(ARM_CC) is None:
+        pytest.skip(f"{ARM_CC} is not installed (Debian: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)")
+
+
+@pytest.mark.parametrize("which", ALL)
+def test_generated_c_compiles_without_warnings_for_cortex_m(generated, which, tmp_path):
+    """arm-none-eabi-gcc for M55, M4 (single-precision FPU) and M0+ (no FPU): int32_t is `long` there."""
+    need_arm()
+    c = generated(which)
+    d = c.out_dir
+    (tmp_path / "user.c").write_text(f'#include "{c.name}.h"\nint user_dummy(void) {{ return {c.name.upper()}_OK; }}\n')
+    cmds = {}
+    for cpu, flags in ARM_CPUS.items():
+        cmds[cpu] = [ARM_CC, *STRICT, *flags, "-c", d / f"{c.name}.c", "-I", d, "-o", tmp_path / f"model_{cpu}.o"]
+        cmds[f"{cpu} user"] = [ARM_CC, *STRICT, *flags, "-c", tmp_path / "user.c", "-I", d,
+                               "-o", tmp_path / f"user_{cpu}.o"]
+    run_all(cmds)
+
+
+@pytest.mark.parametrize("target", [*COMPILERS, "cortex-m"])
+@pytest.mark.parametrize("header", HEADERS)
+def test_runtime_header_compiles_alone(header, target, tmp_path):
+    """Each runtime header included on its own, nothing else: it must bring its own includes and
+    compile warning-free, its unused static kernels included."""
+    src = tmp_path / "alone.c"
+    src.write_text(f'#include "aotc/{header}"\n')
+    if target == "cortex-m":
+        need_arm()
+        cmds = {cpu: [ARM_CC, *STRICT, *flags, "-c", src, "-I", RUNTIME, "-o", tmp_path / f"{cpu}.o"]
+                for cpu, flags in ARM_CPUS.items()}
+    else:
+        need(target)
+        cmds = {target: [target, *STRICT, "-c", src, "-I", RUNTIME, "-o", tmp_path / "alone.o"]}
+    run_all(cmds)
+
+
+def test_family_models_reach_every_runtime_header(generated):
+    """The family models above must include every runtime header, so the strict compiles check each
+    header's kernels as called from generated code. A new header needs a family model here."""
+    reached = set()
+    for which in FAMILIES:
+        c = generated(which)
+        reached |= set(re.findall(r'#include "aotc/([a-z0-9_]+\.h)"', (c.out_dir / f"{c.name}.c").read_text()))
+    missing = sorted(set(HEADERS) - reached)
+    assert not missing, f"no family model in {Path(__file__).name} reaches runtime header(s) {missing}"
 
 
 @pytest.mark.parametrize("cc", COMPILERS)
@@ -201,7 +472,7 @@ def render_main(c) -> str:
     return text
 
 
-@pytest.mark.parametrize("which", list(SMALL) + SHARED)
+@pytest.mark.parametrize("which", ALL)
 def test_init_and_invoke_under_sanitizers(generated, which, tmp_path):
     need("gcc")
     c = generated(which)

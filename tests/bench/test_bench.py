@@ -1,0 +1,109 @@
+"""`aotc bench` on the emulated Cortex-M55 (QEMU mps3-an547) with aotc's generic kernels."""
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from conftest import shared_model  # noqa: E402
+
+import aotc  # noqa: E402
+from aotc import bench as bench_mod  # noqa: E402
+from aotc.cli import main as cli_main  # noqa: E402
+from aotc.demo import build_demo_model  # noqa: E402
+
+_MISSING = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(t) is None]
+needs_tools = pytest.mark.skipif(bool(_MISSING), reason=f"{' and '.join(_MISSING)} not installed "
+                                 "(Debian: gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)")
+
+
+def _check(r):
+    assert r.bit_exact is True, r.summary()
+    assert r.instructions > 0 and r.init_instructions > 0
+    assert r.flash_bytes >= r.weights_bytes > 0
+    assert r.ram_bytes >= r.arena_bytes + r.stack_bytes
+    assert 0 < r.stack_bytes < 16 * 1024
+    assert r.text_bytes > 0 and r.rodata_bytes >= r.weights_bytes
+
+
+def _per_op_matches(r):
+    assert r.per_op is not None and len(r.per_op) == r.ops
+    total = sum(p["instructions"] for p in r.per_op)
+    # a profiling build: the glue between steps (input/output copies) is outside the steps, part of
+    # each hook is inside, and gcc schedules the code around the hook calls differently
+    assert 0.9 * r.instructions <= total <= 1.1 * r.instructions, (total, r.instructions)
+
+
+def test_ticks_to_instructions():
+    # shift 5: 32 ns per instruction, 31.25 ns per tick -> 125/128 instructions per tick, rounded up
+    assert bench_mod.ticks_to_instructions(0) == 0
+    assert bench_mod.ticks_to_instructions(128) == 125
+    assert bench_mod.ticks_to_instructions(129) == 126
+    assert bench_mod.ticks_to_instructions(4, shift=10) == 1
+
+
+@needs_tools
+def test_hello_world_repeatable_and_per_op():
+    path = shared_model("hello_world_int8.tflite")
+    a = bench_mod.bench(path, target="m55", per_op=True)
+    _check(a)
+    _per_op_matches(a)
+    assert [p["kind"] for p in a.per_op] == ["FULLY_CONNECTED"] * 3
+    b = bench_mod.bench(path, target="m55")
+    assert (b.instructions, b.init_instructions, b.stack_bytes, b.flash_bytes) == \
+        (a.instructions, a.init_instructions, a.stack_bytes, a.flash_bytes)
+
+
+@needs_tools
+def test_micro_speech_cli_json(tmp_path, capsys):
+    path = shared_model("micro_speech_quantized.tflite")
+    out = tmp_path / "r.json"
+    assert cli_main(["bench", str(path), "--target", "m55", "--json", str(out), "--per-op"]) == 0
+    text = capsys.readouterr().out
+    assert "bit-exact" in text and "instructions" in text
+    d = json.loads(out.read_text())
+    for key in ("instructions", "init_instructions", "ram_bytes", "arena_bytes", "stack_bytes", "flash_bytes",
+                "weights_bytes", "bit_exact", "per_op"):
+        assert key in d, key
+    assert d["bit_exact"] is True and d["instructions"] > 100_000
+    assert d["flash_bytes"] >= d["weights_bytes"] and d["ram_bytes"] >= d["arena_bytes"]
+    total = sum(p["instructions"] for p in d["per_op"])
+    assert 0.9 * d["instructions"] <= total <= 1.1 * d["instructions"]
+    assert "/" not in d["model"]
+
+
+@needs_tools
+def test_demo_model_bytes():
+    r = bench_mod.bench(build_demo_model(), target="m55", per_op=True, seed=3)
+    _check(r)
+    _per_op_matches(r)
+    kinds = [p["kind"] for p in r.per_op]
+    assert "CONV_2D" in kinds and "SOFTMAX" in kinds
+
+
+@needs_tools
+def test_timeout_is_a_clear_error():
+    path = shared_model("micro_speech_quantized.tflite")
+    with pytest.raises(bench_mod.EmulatorTimeout, match="did not finish"):
+        bench_mod.bench(path, target="m55", timeout=0.01)
+
+
+@needs_tools
+def test_stack_overflow_of_dtcm_is_a_link_error():
+    path = shared_model("hello_world_int8.tflite")
+    with pytest.raises(bench_mod.LinkOverflowError, match="does not fit"):
+        bench_mod.bench(path, target="m55", stack_bytes=600 * 1024)
+
+
+def test_missing_tools_are_clear(monkeypatch):
+    monkeypatch.setattr(bench_mod.shutil, "which", lambda tool: None)
+    with pytest.raises(bench_mod.ToolMissingError, match="arm-none-eabi-gcc not found"):
+        bench_mod.bench(build_demo_model(), target="m55")
+    assert issubclass(bench_mod.ToolMissingError, aotc.AotcError)
+
+
+def test_target_without_board():
+    with pytest.raises(aotc.errors.UsageError, match="no emulated board"):
+        bench_mod.bench(build_demo_model(), target="generic")

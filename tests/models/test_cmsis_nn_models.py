@@ -1,0 +1,61 @@
+"""Every shared model on the m55 target with CMSIS-NN built on the host (its portable C path): bit-exact
+with TFLM, and with LiteRT under exact="litert". Needs a CMSIS-NN checkout in CMSIS_NN_PATH."""
+import os
+
+import pytest
+
+import aotc
+from conftest import shared_model
+
+CMSIS_NN = os.environ.get("CMSIS_NN_PATH")
+needs_cmsis = pytest.mark.skipif(not CMSIS_NN, reason="CMSIS_NN_PATH not set")
+
+MODELS = [
+    "hello_world_int8.tflite",
+    "ad01_int8.tflite",
+    "micro_speech_quantized.tflite",
+    "kws_ref_model.tflite",
+    "pretrainedResnet_quant.tflite",
+    "vww_96_int8.tflite",
+    "seanet_conv4_int16x8.tflite",
+    "person_detect_fixed.tflite",
+]
+
+
+def _debug_flag(model):
+    return f"-D{aotc.compile(shared_model(model), target='m55', measure_code=False).name.upper()}_DEBUG"
+
+
+@needs_cmsis
+@pytest.mark.parametrize("model", MODELS)
+def test_bit_exact_with_tflm(model):
+    res = aotc.verify(shared_model(model), target="m55", inputs=6, reference="tflm", cmsis_nn=CMSIS_NN,
+                      extra_cflags=[_debug_flag(model)])
+    assert res.bit_exact, res.summary()
+
+
+@needs_cmsis
+@pytest.mark.parametrize("model", MODELS)
+def test_bit_exact_with_litert_when_exact_litert(model):
+    res = aotc.verify(shared_model(model), target="m55", inputs=6, reference="litert", cmsis_nn=CMSIS_NN,
+                      exact="litert")
+    assert res.bit_exact, res.summary()
+
+
+@needs_cmsis
+def test_ad01_fully_connected_differs_from_litert_without_exact():
+    """CMSIS-NN's FULLY_CONNECTED rounds like TFLM: against LiteRT it is off by up to 2 LSB on ad01."""
+    res = aotc.verify(shared_model("ad01_int8.tflite"), target="m55", inputs=4, reference="litert",
+                      cmsis_nn=CMSIS_NN)
+    assert not res.bit_exact and res.outputs[0].max_abs_diff <= 2, res.summary()
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_op_of_the_shared_models_goes_to_cmsis_nn(model):
+    """Only RESHAPE (an alias, no code) falls back; everything else is a CMSIS-NN call."""
+    c = aotc.compile(shared_model(model), target="m55", measure_code=False)
+    for call in c.calls:
+        if call.alias:
+            continue
+        assert call.backend == "cmsis_nn", (call.op, call.note)
+        assert call.includes == ("arm_nnfunctions.h",)

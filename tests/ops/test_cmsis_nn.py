@@ -1,0 +1,223 @@
+"""cmsis_nn backend: one-op models per lowered op and parameter set, built with CMSIS-NN on the host
+(its portable C path) and bit-exact with TFLM. Needs a CMSIS-NN checkout in CMSIS_NN_PATH."""
+import os
+
+import numpy as np
+import pytest
+
+import aotc
+from aotc.backends import cmsis_nn
+from aotc.errors import UsageError
+from oputil import ModelBuilder, assert_exact, rng_weights
+from test_conv import conv_model
+from test_elementwise import binary_model
+from test_fully_connected import fc_model
+from test_pool import pool_model
+from test_softmax import softmax_model
+
+CMSIS_NN = os.environ.get("CMSIS_NN_PATH")
+needs_cmsis = pytest.mark.skipif(not CMSIS_NN, reason="CMSIS_NN_PATH not set")
+
+
+def lowered(model, target="m55", **kw):
+    c = aotc.compile(model, target=target, measure_code=False, **kw)
+    return [call for call in c.calls if not call.alias]
+
+
+def check(model, fn, inputs=4):
+    """The op goes to CMSIS-NN `fn` and the host build is bit-exact with TFLM, with the -D<NAME>_DEBUG
+    scratch checks of init compiled in (init fails if a planned scratch buffer is short)."""
+    calls = lowered(model)
+    assert [c.function for c in calls] == [fn], [(c.backend, c.function, c.note) for c in calls]
+    name = aotc.compile(model, target="m55", measure_code=False).name
+    return assert_exact(model, inputs=inputs, reference="tflm", target="m55", cmsis_nn=CMSIS_NN,
+                        extra_cflags=[f"-D{name.upper()}_DEBUG"])
+
+
+# ---- CONV_2D ----------------------------------------------------------------------------------------
+
+CONV_CASES = {
+    "3x3_same": dict(),
+    "3x3_valid_stride2_relu": dict(pad="VALID", stride=(2, 2), act="RELU"),
+    "1x1_fast": dict(k=(1, 1), pad="VALID", c=8, out_c=12),
+    "1x1_stride2": dict(k=(1, 1), pad="VALID", stride=(2, 2), c=8),
+    "1xn": dict(h=1, k=(1, 3), c=4, out_c=5, act="RELU6"),
+    "dilated": dict(h=9, w=9, dil=(2, 2)),
+    "per_tensor_batch2": dict(n=2, per_channel=False, act="RELU_N1_TO_1"),
+    "no_bias": dict(bias=False),
+}
+
+
+@needs_cmsis
+@pytest.mark.parametrize("case", list(CONV_CASES))
+def test_conv_s8(case):
+    check(conv_model(**CONV_CASES[case]), "arm_convolve_wrapper_s8")
+
+
+@needs_cmsis
+@pytest.mark.parametrize("bias_dtype", ["int64", "int32"])
+def test_conv_s16(bias_dtype):
+    opts = {"QuantizedBiasType": 2} if bias_dtype == "int32" else None     # TensorType INT32
+    check(conv_model("int16", bias_dtype=bias_dtype, stride=(2, 1), options=opts, version=8 if opts else None),
+          "arm_convolve_wrapper_s16")
+
+
+# ---- DEPTHWISE_CONV_2D ------------------------------------------------------------------------------
+
+DW_CASES = {
+    "3x3_same": dict(c=8),
+    "5x5_stride2_relu6": dict(c=6, k=(5, 5), stride=(2, 2), act="RELU6"),
+    "mult2": dict(c=3, mult=2, pad="VALID"),
+    "one_in_ch_mult8": dict(c=1, mult=8),
+    "dilated": dict(h=9, w=9, c=4, dil=(2, 2)),
+}
+
+
+@needs_cmsis
+@pytest.mark.parametrize("case", list(DW_CASES))
+def test_depthwise_s8(case):
+    check(conv_model(kind="DEPTHWISE_CONV_2D", **DW_CASES[case]), "arm_depthwise_conv_wrapper_s8")
+
+
+@needs_cmsis
+@pytest.mark.parametrize("k", [(3, 3), (2, 4)])
+def test_depthwise_s16(k):
+    check(conv_model("int16", kind="DEPTHWISE_CONV_2D", c=4, k=k), "arm_depthwise_conv_wrapper_s16")
+
+
+# ---- FULLY_CONNECTED --------------------------------------------------------------------------------
+
+@needs_cmsis
+@pytest.mark.parametrize("per_channel", [False, True])
+@pytest.mark.parametrize("act", ["NONE", "RELU"])
+def test_fc_s8(per_channel, act):
+    check(fc_model(per_channel=per_channel, act=act, batches=2), "arm_fully_connected_wrapper_s8")
+
+
+@needs_cmsis
+def test_fc_s8_no_bias():
+    check(fc_model(bias=False, depth=16), "arm_fully_connected_wrapper_s8")
+
+
+@needs_cmsis
+def test_fc_s16():
+    check(fc_model("int16", per_channel=False, depth=20, units=9), "arm_fully_connected_s16")
+
+
+def test_fc_kernel_sums_in_flash_for_mve():
+    """m55 (MVE): arm_vector_sum_s8 done at compile time, a const table passed as ctx.buf, no arena scratch."""
+    model = fc_model(per_channel=False, depth=16, units=5)
+    (call,) = lowered(model)
+    sums = [c for c in call.consts if c.suffix == "kernel_sums"]
+    assert sums and call.scratch_bytes == 0
+    g = aotc.reader.read(model)
+    op = g.ops[0]
+    x, w, b = op.inputs[0], op.inputs[1], op.inputs[2]
+    want = b.data.astype(np.int64) + (w.data.astype(np.int64).sum(axis=1) - 16 * w.quant.zp) * -x.quant.zp
+    assert np.array_equal(sums[0].values, want.astype(np.int32))
+    (call,) = lowered(model, features=())       # plain C CMSIS-NN takes no kernel sums
+    assert not any(c.suffix == "kernel_sums" for c in call.consts)
+
+
+# ---- pooling ----------------------------------------------------------------------------------------
+
+@needs_cmsis
+@pytest.mark.parametrize("kind,fn", [("AVERAGE_POOL_2D", "arm_avgpool"), ("MAX_POOL_2D", "arm_max_pool")])
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+@pytest.mark.parametrize("pad,act", [("SAME", "NONE"), ("VALID", "RELU6")])
+def test_pool(kind, fn, dtype, pad, act):
+    check(pool_model(kind, dtype, pad=pad, act=act), f"{fn}_{'s16' if dtype == 'int16' else 's8'}")
+
+
+# ---- SOFTMAX ----------------------------------------------------------------------------------------
+
+@needs_cmsis
+@pytest.mark.parametrize("beta", [1.0, 0.5])
+def test_softmax_s8(beta):
+    check(softmax_model("int8", shape=(3, 10), beta=beta), "arm_softmax_s8")
+
+
+@needs_cmsis
+def test_softmax_s8_s16():
+    check(softmax_model("int8", out_dtype="int16"), "arm_softmax_s8_s16")
+
+
+@needs_cmsis
+def test_softmax_s16():
+    check(softmax_model("int16", q_in=(0.001, 0)), "arm_softmax_s16")
+
+
+# ---- ADD / MUL --------------------------------------------------------------------------------------
+
+@needs_cmsis
+@pytest.mark.parametrize("kind", ["ADD", "MUL"])
+@pytest.mark.parametrize("act", ["NONE", "RELU"])
+def test_elementwise_s8(kind, act):
+    check(binary_model(kind, "int8", act=act), f"arm_elementwise_{kind.lower()}_s8")
+
+
+@needs_cmsis
+@pytest.mark.parametrize("kind", ["ADD", "MUL"])
+def test_elementwise_s16(kind):
+    model = binary_model(kind, "int16", scales=(0.0005, 0.0003, 0.0006 if kind == "ADD" else 0.004),
+                         zps=(0, 0, 0), pot_scale_int16=False if kind == "ADD" else None)
+    check(model, f"arm_elementwise_{kind.lower()}_s16")
+
+
+# ---- fallbacks, exact="litert", sources --------------------------------------------------------------
+
+def test_fallbacks_say_why():
+    calls = lowered(binary_model("ADD", "int8", shape_b=(1, 1, 1, 3)))
+    assert calls[0].backend == "generic_c" and "broadcasting" in calls[0].note
+    calls = lowered(fc_model("float32"))
+    assert calls[0].backend == "generic_c" and "integer" in calls[0].note
+    calls = lowered(conv_model(c=6, options={"groups": 2}))
+    assert calls[0].backend == "generic_c" and "grouped" in calls[0].note
+
+
+def test_exact_litert_routes_fc_to_generic_c():
+    (call,) = lowered(fc_model(), exact="litert")
+    assert call.backend == "generic_c" and "exact=litert" in call.note
+    (call,) = lowered(conv_model(), exact="litert")
+    assert call.backend == "cmsis_nn"
+
+
+@needs_cmsis
+def test_exact_litert_bit_exact_with_litert():
+    model = fc_model("int16", depth=32, units=32, per_channel=False, seed=3, out_scale=0.003)
+    mixed = aotc.verify(model, target="m55", reference="litert", cmsis_nn=CMSIS_NN, inputs=8)
+    assert not mixed.bit_exact, "test model does not separate the two roundings"
+    assert_exact(model, inputs=8, reference="litert", target="m55", cmsis_nn=CMSIS_NN, exact="litert")
+
+
+def test_scratch_sizes_follow_features():
+    model = conv_model(c=8, k=(3, 3))
+    mve = lowered(model)[0].scratch_bytes
+    dsp = lowered(model, features=("dsp",))[0].scratch_bytes
+    plain = lowered(model, features=())[0].scratch_bytes
+    assert mve == 4 * ((8 * 9 + 15) // 16) * 16 and plain == dsp == 2 * 72 * 2
+    model = conv_model(kind="DEPTHWISE_CONV_2D", c=8, k=(3, 3))
+    assert lowered(model)[0].scratch_bytes == 4 * 124 * 9
+    assert lowered(model, features=("dsp",))[0].scratch_bytes == 0      # arm_depthwise_conv_3x3_s8
+    assert lowered(model, target="cortex-m4")[0].scratch_check.startswith("arm_depthwise_conv_wrapper_s8_get")
+
+
+def test_sources_errors(tmp_path):
+    with pytest.raises(UsageError, match="not a CMSIS-NN checkout"):
+        cmsis_nn.sources(tmp_path)
+    with pytest.raises(UsageError, match="not a CMSIS-NN checkout"):
+        cmsis_nn.sources(tmp_path / "missing")
+
+
+@needs_cmsis
+def test_sources():
+    files, incs = cmsis_nn.sources(CMSIS_NN)
+    assert any(f.name == "arm_convolve_wrapper_s8.c" for f in files)
+    assert not any(f.stem.endswith("_f32") for f in files)
+    assert (incs[0] / "arm_nnfunctions.h").is_file()
+
+
+def test_verify_without_cmsis_nn_is_a_usage_error(monkeypatch):
+    monkeypatch.delenv("CMSIS_NN_PATH", raising=False)
+    with pytest.raises(UsageError, match="CMSIS_NN_PATH"):
+        aotc.verify(fc_model(), target="m55", inputs=1)
