@@ -466,30 +466,6 @@ def _compare(ours: dict[int, np.ndarray], ref: dict[int, np.ndarray], graph) -> 
     return exact, worst
 
 
-def _compile_generic(model, tgt, rounding: str, name: str | None):
-    """compiler.compile_graph for `tgt` with its backends restricted to generic_c (the compiler's
-    Options have no backend override; this is the same pipeline, stage for stage)."""
-    import dataclasses
-
-    from . import codegen, memory, passes, reader, reports
-    from .compiler import Compiled, Options, lower
-
-    target = dataclasses.replace(tgt, backends=("generic_c",))
-    options = Options(target=tgt.name, rounding=rounding, name=name, measure_code=False)
-    if isinstance(model, (str, os.PathLike)):
-        options.source_name = Path(model).name
-    options.target_info = target
-    graph = reader.read(model, name=name)
-    graph = passes.run(graph, target)
-    calls = lower(graph, target, options)
-    plan = memory.plan(graph, calls, target.alignment, options.planner)
-    memory.check_fits(plan, target.raw.get("ram_bytes"), f"target {target.name}'s RAM")
-    files = codegen.emit(graph, calls, plan, target, options)
-    report = reports.build(graph, calls, plan, target, options, files, None)
-    files["report.json"] = reports.to_json(report)
-    return Compiled(graph, calls, plan, files, report, options)
-
-
 # ---- the command --------------------------------------------------------------------------------------
 
 def bench(model, target: str = "m55", cmsis_nn: str | os.PathLike | None = None, per_op: bool = False,
@@ -541,7 +517,8 @@ def bench(model, target: str = "m55", cmsis_nn: str | os.PathLike | None = None,
         if tuple(tgt.backends) != ("generic_c",):
             notes.append(f"no CMSIS-NN path: every op uses aotc's generic kernels "
                          f"(target {target} restricted to backend generic_c)")
-        compiled = _compile_generic(model, tgt, rounding, name)
+        compiled = compile_model(model, target=target, rounding=rounding, name=name, measure_code=False,
+                                 backends=("generic_c",))
     backends = sorted({c.backend for c in compiled.calls if not c.alias})
     g = compiled.graph
     _, feed = input_sets(g, 1, seed)[0]

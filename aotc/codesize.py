@@ -56,8 +56,9 @@ def elf_sections(data: bytes) -> dict[str, int]:
     return totals
 
 
-def measure(files: dict[str, str], name: str) -> dict | None:
-    """Section sizes of <name>.c compiled with the host compiler at -Os, or None without a compiler."""
+def measure(files: dict[str, str], name: str, include_dirs=()) -> dict | None:
+    """Section sizes of <name>.c compiled with the host compiler at -Os (the model's own code: kernel
+    libraries it calls are not counted), or None without a compiler or the library's headers."""
     cc = host_compiler()
     if cc is None:
         return None
@@ -68,8 +69,9 @@ def measure(files: dict[str, str], name: str) -> dict | None:
         shutil.copytree(resource_dir("runtime") / "aotc", work / "aotc",
                         ignore=shutil.ignore_patterns("__pycache__", "*.py"))
         obj = work / "model.o"
-        r = subprocess.run([cc, "-std=c99", "-Os", "-c", str(work / f"{name}.c"), "-I", str(work), "-o", str(obj)],
-                           capture_output=True, text=True)
+        incs = [f"-I{d}" for d in include_dirs]
+        r = subprocess.run([cc, "-std=c99", "-Os", "-c", str(work / f"{name}.c"), "-I", str(work), *incs,
+                            "-o", str(obj)], capture_output=True, text=True)
         if r.returncode != 0:
             return None
         sizes = elf_sections(obj.read_bytes())

@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import codegen, codesize, memory, passes, reader, reports
@@ -29,6 +30,7 @@ class Options:
     target_info: targets.Target | None = None  # the loaded target, set by compile_graph for the backends
     exact: str | None = None           # "litert": ops whose library kernels differ from LiteRT go to generic_c
     features: tuple[str, ...] | None = None  # CPU features the kernel library is built for (default: the target's)
+    backends: tuple[str, ...] | None = None  # restrict/reorder the target's backends (e.g. ("generic_c",))
 
 
 @dataclass
@@ -40,7 +42,6 @@ class Compiled:
     report: dict
     options: Options
     out_dir: Path | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -70,8 +71,25 @@ def lower(graph: Graph, target, options: Options) -> list[KernelCall]:
     return calls
 
 
+def library_includes(calls) -> list:
+    """Include folders of the kernel libraries the calls use, where the user has pointed aotc at them."""
+    dirs = []
+    if any(c.backend == "cmsis_nn" for c in calls) and os.environ.get("CMSIS_NN_PATH"):
+        from .backends.cmsis_nn import sources
+        try:
+            dirs += sources()[1]
+        except UsageError:
+            pass  # no usable checkout: the report then has no code size
+    return dirs
+
+
 def compile_graph(graph: Graph, options: Options) -> Compiled:
     target = targets.load(options.target)
+    if options.backends:
+        unknown = [b for b in options.backends if b not in BACKENDS]
+        if unknown:
+            raise UsageError(f"unknown backend {', '.join(unknown)} (known: {', '.join(sorted(BACKENDS))})")
+        target = dataclasses.replace(target, backends=tuple(options.backends))
     options.target_info = target
     if options.rounding not in ROUNDINGS:
         raise UsageError(f"unknown rounding '{options.rounding}' (known: {', '.join(ROUNDINGS)})")
@@ -83,7 +101,7 @@ def compile_graph(graph: Graph, options: Options) -> Compiled:
     limit = options.arena_limit if options.arena_limit is not None else target.raw.get("ram_bytes")
     memory.check_fits(plan, limit, "--arena-limit" if options.arena_limit is not None else f"target {target.name}'s RAM")
     files = codegen.emit(graph, calls, plan, target, options)
-    code = codesize.measure(files, options.name or graph.name) if options.measure_code else None
+    code = codesize.measure(files, options.name or graph.name, library_includes(calls)) if options.measure_code else None
     report = reports.build(graph, calls, plan, target, options, files, code)
     files["report.json"] = reports.to_json(report)
     files["report.txt"] = reports.to_text(report)
