@@ -340,6 +340,24 @@ def test_generated_c_compiles_without_warnings_for_cortex_m(generated, which, tm
     run_all(cmds)
 
 
+@pytest.mark.parametrize("which", SHARED)
+def test_cmsis_nn_target_output_compiles_without_warnings(which, tmp_path):
+    """The m55 target's output (CMSIS-NN calls) under the same flags, for gcc, clang and the M55;
+    CMSIS-NN's own headers are the user's, so they come in with -isystem."""
+    path = os.environ.get("CMSIS_NN_PATH")
+    if not path:
+        pytest.skip("CMSIS_NN_PATH not set")
+    need_arm()
+    c = aotc.compile(SHARED_MODELS / which, target="m55", out_dir=tmp_path / "gen")
+    d = c.out_dir
+    inc = ["-isystem", f"{path}/Include"]
+    cmds = {cc: [cc, *STRICT, *inc, "-c", d / f"{c.name}.c", "-I", d, "-o", tmp_path / f"{cc}.o"]
+            for cc in COMPILERS if shutil.which(cc)}
+    cmds["cortex-m55"] = [ARM_CC, *STRICT, *ARM_CPUS["cortex-m55"], *inc, "-c", d / f"{c.name}.c", "-I", d,
+                          "-o", tmp_path / "m55.o"]
+    run_all(cmds)
+
+
 @pytest.mark.parametrize("target", [*COMPILERS, "cortex-m"])
 @pytest.mark.parametrize("header", HEADERS)
 def test_runtime_header_compiles_alone(header, target, tmp_path):
