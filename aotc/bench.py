@@ -93,6 +93,7 @@ class BenchResult:
     reference_error: str | None = None
     ops: int = 0
     per_op: list[dict] | None = None
+    profile_instructions: int | None = None  # one invoke of the -D<NAME>_PROFILE build the per-op counts come from
     cflags: list[str] = field(default_factory=list)
     compiler: str = ""
     icount_shift: int = ICOUNT_SHIFT
@@ -532,12 +533,13 @@ def bench(model, target: str = "m55", cmsis_nn: str | os.PathLike | None = None,
                           lib_objs, include_dirs, stack_bytes=stack_bytes)
         out = parse_output(run_qemu(elf, board_name, timeout, shift), compiled, shift)
         sizes = elf_sizes(elf.read_bytes())
-        steps = None
+        steps = profile_total = None
         if per_op:
             pelf = cross_build(compiled, bench_main(compiled, feed, True), work / "profile", cc, cflags, board,
                                lib_objs, include_dirs, defines=[f"{compiled.name.upper()}_PROFILE"],
                                stack_bytes=stack_bytes)
             pout = parse_output(run_qemu(pelf, board_name, timeout, shift), compiled, shift)
+            profile_total = pout["instructions"]
             steps = []
             for step, op in enumerate(compiled.report["ops"]):
                 steps.append({"step": step, "kind": op["kind"], "backend": op.get("backend", ""),
@@ -575,7 +577,7 @@ def bench(model, target: str = "m55", cmsis_nn: str | os.PathLike | None = None,
         ram_bytes=ram, text_bytes=sizes["text"], rodata_bytes=sizes["rodata"], flash_bytes=flash,
         weights_bytes=int(compiled.report.get("weights_bytes", 0)), harness_bytes=sizes["harness"],
         bit_exact=bit_exact, reference=reference, rounding=rounding, max_abs_diff=max_diff,
-        reference_error=ref_error, ops=len(compiled.calls), per_op=steps, cflags=cflags + BENCH_FLAGS,
+        reference_error=ref_error, ops=len(compiled.calls), per_op=steps, profile_instructions=profile_total, cflags=cflags + BENCH_FLAGS,
         compiler=Path(cc).name, icount_shift=shift, notes=notes)
 
 

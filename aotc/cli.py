@@ -25,7 +25,7 @@ def cmd_compile(a) -> int:
     from .compiler import compile as compile_model
     c = compile_model(_model_path(a.model), target=a.target, out_dir=a.output, rounding=a.rounding,
                       planner=a.planner, name=a.name, arena_limit=a.arena_limit, exact=a.exact,
-                      backends=a.backends)
+                      backends=a.backends, io=a.io)
     r = c.report
     print(f"{a.model} -> {a.output}/{c.name}.c, {c.name}.h ({len(c.calls)} ops, arena {r['arena_bytes']:,} bytes, "
           f"lower bound {r['lower_bound_bytes']:,}, weights {r['weights_bytes']:,} bytes)")
@@ -37,7 +37,7 @@ def cmd_verify(a) -> int:
     res = verify(_model_path(a.model), target=a.target, inputs=a.inputs, seed=a.seed, reference=a.reference,
                  rounding=a.rounding, per_layer=a.per_layer, input_files=[_model_path(p) for p in a.input],
                  reference_model=_model_path(a.reference_model) if a.reference_model else None,
-                 sanitize=a.sanitize, cmsis_nn=a.cmsis_nn, exact=a.exact, backends=a.backends)
+                 sanitize=a.sanitize, cmsis_nn=a.cmsis_nn, exact=a.exact, backends=a.backends, io=a.io)
     print(res.summary())
     return 0 if res.ok else 1
 
@@ -104,6 +104,9 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--rounding", choices=["litert", "tflm"], default=None,
                         help="arithmetic where the references differ (FULLY_CONNECTED requantization, RELU6, "
                              "TANH, int16 ADD/SUB/SOFTMAX, MUL multipliers): litert or tflm; default: the reference's")
+        sp.add_argument("--io", choices=["caller", "arena"], default="caller",
+                        help="caller: kernels use your input/output buffers in place (default); "
+                             "arena: inputs and outputs are copied through the arena")
         sp.add_argument("--backends", default=None, type=lambda v: tuple(x for x in v.split(",") if x),
                         metavar="LIST", help="comma-separated backends to use instead of the target's, in order "
                                              "(e.g. generic_c)")

@@ -88,7 +88,7 @@ def render_arg(arg, step: int, plan: Plan, names: _Names) -> str:
         if t.is_const:
             return names.weight(t)
         qual = "const " if arg.const else ""
-        return f"({qual}{arg.ctype} *)(arena + {plan.offset_of(t)})"
+        return f"({qual}{arg.ctype} *){storage(plan, t)}"
     if isinstance(arg, ScratchRef):
         return f"({arg.ctype} *)(arena + {plan.scratch_offset(step)})"
     if isinstance(arg, ConstArray):
@@ -98,16 +98,25 @@ def render_arg(arg, step: int, plan: Plan, names: _Names) -> str:
     return str(arg)
 
 
+def storage(plan: Plan, t: Tensor) -> str:
+    """C expression of the address holding t: in the arena, or the caller's input/output buffer."""
+    where, pos = plan.location(t)
+    return f"(arena + {pos})" if where == "arena" else f"{where}{pos}"
+
+
 def io_info(t: Tensor, plan: Plan, i: int, kind: str) -> dict:
     q = t.quant
+    where, pos = plan.location(t)
+    own = (where == kind.lower() and pos == i)   # kernels use the caller's buffer itself: no copy
     return {
+        "index": i,
+        "copy_from": None if own else ("arena + %d" % pos if where == "arena" else f"{where}{pos}"),
         "macro": f"{kind}{i}",
         "ctype": c_type(t.dtype),
         "dtype": t.dtype,
         "shape": list(t.shape) or [1],
         "size": t.size,
         "bytes": t.nbytes,
-        "offset": plan.offset_of(t),
         "scale": c_literal(f32(q.s)) if q else None,
         "zero_point": q.zp if q else None,
         "name": comment_text(t.name),
@@ -136,6 +145,7 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
         "target": target.name,
         "source": options.source_name,
         "arena_size": plan.arena_size,
+        "io_in_arena": plan.io == "arena",
         "align": plan.align,
         "inputs": [io_info(t, plan, i, "INPUT") for i, t in enumerate(graph.inputs)],
         "outputs": [io_info(t, plan, i, "OUTPUT") for i, t in enumerate(graph.outputs)],

@@ -31,6 +31,7 @@ class Options:
     exact: str | None = None           # "litert": ops whose library kernels differ from LiteRT go to generic_c
     features: tuple[str, ...] | None = None  # CPU features the kernel library is built for (default: the target's)
     backends: tuple[str, ...] | None = None  # restrict/reorder the target's backends (e.g. ("generic_c",))
+    io: str = "caller"                 # caller: zero-copy I/O in the caller's buffers; arena: copied in/out
 
 
 @dataclass
@@ -97,7 +98,7 @@ def compile_graph(graph: Graph, options: Options) -> Compiled:
         raise UsageError(f"unknown --exact '{options.exact}' (known: litert)")
     graph = passes.run(graph, target)
     calls = lower(graph, target, options)
-    plan = memory.plan(graph, calls, target.alignment, options.planner)
+    plan = memory.plan(graph, calls, target.alignment, options.planner, options.io)
     limit = options.arena_limit if options.arena_limit is not None else target.raw.get("ram_bytes")
     memory.check_fits(plan, limit, "--arena-limit" if options.arena_limit is not None else f"target {target.name}'s RAM")
     files = codegen.emit(graph, calls, plan, target, options)

@@ -31,9 +31,9 @@ def _check(r):
 def _per_op_matches(r):
     assert r.per_op is not None and len(r.per_op) == r.ops
     total = sum(p["instructions"] for p in r.per_op)
-    # a profiling build: the glue between steps (input/output copies) is outside the steps, part of
-    # each hook is inside, and gcc schedules the code around the hook calls differently
-    assert 0.9 * r.instructions <= total <= 1.1 * r.instructions, (total, r.instructions)
+    # the hooks are calls the compiler cannot see through, so the profiling build is its own program:
+    # its steps add up to its own total (less the hook calls and the glue between steps)
+    assert 0.95 * r.profile_instructions <= total <= r.profile_instructions, (total, r.profile_instructions)
 
 
 def test_ticks_to_instructions():
@@ -70,7 +70,9 @@ def test_micro_speech_cli_json(tmp_path, capsys):
     assert d["bit_exact"] is True and d["instructions"] > 100_000
     assert d["flash_bytes"] >= d["weights_bytes"] and d["ram_bytes"] >= d["arena_bytes"]
     total = sum(p["instructions"] for p in d["per_op"])
-    assert 0.9 * d["instructions"] <= total <= 1.1 * d["instructions"]
+    # the hooks are calls the compiler cannot see through, so the profiling build is its own program:
+    # the steps add up to its total (less the hook calls), not to the plain build's
+    assert 0.98 * d["profile_instructions"] <= total <= d["profile_instructions"]
     assert "/" not in d["model"]
 
 

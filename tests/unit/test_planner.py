@@ -176,7 +176,7 @@ def reshape_fc_model() -> bytes:
 
 
 def test_reshape_input_and_output_share_one_buffer():
-    c = aotc.compile(reshape_fc_model())
+    c = aotc.compile(reshape_fc_model(), io="arena")   # inputs and outputs inside the arena
     g, p = c.graph, c.plan
     t = {t.name: t for t in g.tensors}
     assert p.buffer_of(t["x"]) is p.buffer_of(t["r"])
@@ -193,6 +193,19 @@ def test_reshape_input_and_output_share_one_buffer():
     assert c.report["arena_bytes"] == p.arena_size
     # no code for the RESHAPEs: one kernel call in the C
     assert c.files["model.c"].count("aotc_fully_connected") == 1
+
+
+def test_zero_copy_io_keeps_inputs_and_outputs_out_of_the_arena():
+    """Default I/O: x (and its view r) is the caller's input buffer, h (and its view y) the caller's
+    output buffer; the kernel reads input0 and writes output0 directly, no copies."""
+    c = aotc.compile(reshape_fc_model())
+    t = {t.name: t for t in c.graph.tensors}
+    assert c.plan.location(t["r"]) == ("input", 0) and c.plan.location(t["h"]) == ("output", 0)
+    assert c.plan.buffers == [] and c.plan.arena_size == 16   # one aligned block: C has no empty arrays
+    src = c.files["model.c"]
+    assert "memcpy" not in src
+    assert "aotc_fully_connected_s8_fp((const int8_t *)input0" in src and "(int8_t *)output0" in src
+    assert aotc.verify(reshape_fc_model(), inputs=3).bit_exact
 
 
 def test_compiled_plan_is_checked_and_at_least_the_lower_bound():
