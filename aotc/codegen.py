@@ -168,7 +168,7 @@ def runtime_headers(call: KernelCall) -> list[str]:
     """The runtime header declaring the call's kernel: aotc_<family>_<type> -> aotc/<family>.h."""
     if call.alias or call.backend != "generic_c":
         return []
-    return [getattr(call, "header", None) or KERNEL_HEADERS.get(call.function) or _family(call.function)]
+    return [_family(call.function)]
 
 
 def _family(function: str) -> str:
@@ -180,5 +180,3 @@ def _family(function: str) -> str:
             return f"{cand}.h"
     raise KeyError(f"no runtime header provides {function}")
 
-
-KERNEL_HEADERS: dict[str, str] = {}

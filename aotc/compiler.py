@@ -8,6 +8,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from . import codegen, codesize, memory, passes, reader, reports
 from . import target as targets
 from .backends import BACKENDS, KernelCall
@@ -85,6 +87,12 @@ def library_includes(calls) -> list:
 
 
 def compile_graph(graph: Graph, options: Options) -> Compiled:
+    # float32 scale arithmetic mirrors C: it may overflow to inf, which the op checks then reject
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _compile_graph(graph, options)
+
+
+def _compile_graph(graph: Graph, options: Options) -> Compiled:
     target = targets.load(options.target)
     if options.backends:
         unknown = [b for b in options.backends if b not in BACKENDS]

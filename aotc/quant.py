@@ -35,12 +35,6 @@ def quantize_multiplier(m: float) -> tuple[int, int]:
     return q_fixed, shift
 
 
-def quantize_multiplier_smaller_than_one(m: float) -> tuple[int, int]:
-    """TFLite QuantizeMultiplierSmallerThanOneExp: returns (multiplier, left_shift <= 0)."""
-    assert 0.0 < m < 1.0
-    return quantize_multiplier(m)
-
-
 def per_channel_multipliers(input_scale: float, filter_quant: Quant, output_scale: float,
                             channels: int) -> tuple[list[int], list[int]]:
     """PopulateConvolutionQuantizationParams: effective = double(in) * double(filter[c]) / double(out)."""

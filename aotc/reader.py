@@ -72,7 +72,8 @@ def read(source: str | Path | bytes, name: str | None = None) -> Graph:
     if not C_NAME.fullmatch(name):
         raise UsageError(f"name '{name}' is not a C identifier (letters, digits and '_', not starting "
                          "with a digit)")
-    return _Reader(buf, name).graph()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # float32 checks overflow like C
+        return _Reader(buf, name).graph()
 
 
 class _Reader:

@@ -222,3 +222,16 @@ def test_bad_arguments_exit_2_without_traceback(work):
     assert r.returncode == 2 and "Traceback" not in r.stderr and "-o" in r.stderr
     r = aotc("frobnicate", cwd=work)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_overflowing_scales_are_one_line_without_numpy_warnings(work):
+    """float32 scale arithmetic that overflows (as in C) must not leak a RuntimeWarning to stderr."""
+    from oputil import ModelBuilder
+    mb = ModelBuilder()
+    a = mb.tensor("a", (1, 4), "int8", scale=3.4e38, zero_point=0)
+    b = mb.tensor("b", (1, 4), "int8", scale=3.4e38, zero_point=0)
+    y = mb.tensor("y", (1, 4), "int8", scale=1.0, zero_point=0)
+    mb.op("ADD", [a, b], [y], {"FusedActivationFunction": 0})
+    (work / "huge.tflite").write_bytes(mb.build([a, b], [y]))
+    r = aotc("compile", "huge.tflite", "-o", "out", cwd=work)
+    assert_clean_error(r, "op 0 ADD")
