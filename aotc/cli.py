@@ -23,9 +23,10 @@ def _model_path(p: str) -> Path:
 
 def cmd_compile(a) -> int:
     from .compiler import compile as compile_model
+    _check_passes(a)
     c = compile_model(_model_path(a.model), target=a.target, out_dir=a.output, rounding=a.rounding,
                       planner=a.planner, name=a.name, arena_limit=a.arena_limit, exact=a.exact,
-                      backends=a.backends, io=a.io)
+                      backends=a.backends, io=a.io, disabled_passes=tuple(a.disable_pass))
     r = c.report
     print(f"{a.model} -> {a.output}/{c.name}.c, {c.name}.h ({len(c.calls)} ops, arena {r['arena_bytes']:,} bytes, "
           f"lower bound {r['lower_bound_bytes']:,}, weights {r['weights_bytes']:,} bytes)")
@@ -34,10 +35,12 @@ def cmd_compile(a) -> int:
 
 def cmd_verify(a) -> int:
     from .verify import verify
+    _check_passes(a)
     res = verify(_model_path(a.model), target=a.target, inputs=a.inputs, seed=a.seed, reference=a.reference,
                  rounding=a.rounding, per_layer=a.per_layer, input_files=[_model_path(p) for p in a.input],
                  reference_model=_model_path(a.reference_model) if a.reference_model else None,
-                 sanitize=a.sanitize, cmsis_nn=a.cmsis_nn, exact=a.exact, backends=a.backends, io=a.io)
+                 sanitize=a.sanitize, cmsis_nn=a.cmsis_nn, exact=a.exact, backends=a.backends, io=a.io,
+                 disabled_passes=tuple(a.disable_pass))
     print(res.summary())
     return 0 if res.ok else 1
 
@@ -93,6 +96,24 @@ def cmd_bench(a) -> int:
     return 1 if res.bit_exact is False else 0
 
 
+class _ListPasses(argparse.Action):
+    """--passes: print the graph passes (name, default on/off, summary) and exit, like --version."""
+
+    def __init__(self, option_strings, dest, **kw):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .passes import describe
+        print(describe())
+        parser.exit()
+
+
+def _check_passes(a) -> None:
+    """Unknown --disable-pass names are a one-line usage error before any work is done."""
+    from .passes import resolve
+    resolve(a.disable_pass)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="aotc", description="Ahead-of-time compiler: .tflite -> C99, verified bit-exact")
     p.add_argument("--version", action="version", version=f"aotc {__version__}")
@@ -110,6 +131,9 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--backends", default=None, type=lambda v: tuple(x for x in v.split(",") if x),
                         metavar="LIST", help="comma-separated backends to use instead of the target's, in order "
                                              "(e.g. generic_c)")
+        sp.add_argument("--passes", action=_ListPasses, help="list the graph passes (default on/off) and exit")
+        sp.add_argument("--disable-pass", action="append", default=[], metavar="NAME",
+                        help="do not run this graph pass (repeatable; see --passes)")
 
     c = sub.add_parser("compile", help="compile a model to C")
     common(c)

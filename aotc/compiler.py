@@ -34,6 +34,7 @@ class Options:
     features: tuple[str, ...] | None = None  # CPU features the kernel library is built for (default: the target's)
     backends: tuple[str, ...] | None = None  # restrict/reorder the target's backends (e.g. ("generic_c",))
     io: str = "caller"                 # caller: zero-copy I/O in the caller's buffers; arena: copied in/out
+    disabled_passes: tuple[str, ...] = ()  # graph passes not to run (see `aotc compile --passes`)
 
 
 @dataclass
@@ -104,7 +105,7 @@ def _compile_graph(graph: Graph, options: Options) -> Compiled:
         raise UsageError(f"unknown rounding '{options.rounding}' (known: {', '.join(ROUNDINGS)})")
     if options.exact not in (None, "litert"):
         raise UsageError(f"unknown --exact '{options.exact}' (known: litert)")
-    graph = passes.run(graph, target)
+    graph = passes.run(graph, target, disabled=tuple(options.disabled_passes or ()))
     calls = lower(graph, target, options)
     plan = memory.plan(graph, calls, target.alignment, options.planner, options.io)
     limit = options.arena_limit if options.arena_limit is not None else target.raw.get("ram_bytes")

@@ -62,7 +62,15 @@ def build(graph, calls, plan, target, options, files, code: dict | None = None) 
         "inputs": [_io(t) for t in graph.inputs],
         "outputs": [_io(t) for t in graph.outputs],
         "ops": ops,
+        "passes": _passes(graph),
     }
+
+
+def _passes(graph) -> dict:
+    """What each graph pass did: the pipeline with op counts, and every fusion, removal, rewrite and
+    every pattern it looked at but kept (with the reason)."""
+    log = getattr(graph, "pass_log", None) or {"passes": [], "actions": []}
+    return {"pipeline": [dict(p) for p in log["passes"]], "actions": [dict(a) for a in log["actions"]]}
 
 
 def to_json(report: dict) -> str:
@@ -82,6 +90,16 @@ def to_text(r: dict) -> str:
               f"arena        {r['arena_bytes']:>10,} bytes ({r['planner']}; lower bound {r['lower_bound_bytes']:,}, gap {gap:,})",
               f"weights      {r['weights_bytes']:>10,} bytes (+ {r['tables_bytes']:,} bytes of compile-time tables)",
               f"MACs         {r['total_macs']:>10,}"]
+    p = r.get("passes") or {}
+    for step in p.get("pipeline", []):
+        acts = [a for a in p.get("actions", []) if a["pass"] == step["name"]]
+        done = sum(1 for a in acts if a["action"] != "kept")
+        kept = len(acts) - done
+        state = "" if step["enabled"] else " (off)"
+        lines.append(f"pass {step['name']:<18} ops {step['ops_before']:>4} -> {step['ops_after']:<4} "
+                     f"{done} applied, {kept} kept{state}")
+        for a in acts:
+            lines.append(f"    {a['action']:<9} {'+'.join(map(str, a['source_ops'])):<10} {a['detail']}")
     if r.get("code_size"):
         c = r["code_size"]
         lines.append(f"code         {c['text']:>10,} bytes of text, {c['rodata']:,} rodata, {c['data']:,} data "

@@ -12,6 +12,9 @@ from ..ops import OPS
 
 
 def fold_constants(graph: Graph) -> Graph:
+    """An op whose inputs are all constant (or that needs only input shapes, like SHAPE) and that is
+    not a graph output is evaluated with its OpDef.evaluate, when it has one, and replaced by the
+    constant it produces."""
     folded: dict[Tensor, Tensor] = {}
     outputs = set(graph.outputs)
     ops: list[Op] = []
