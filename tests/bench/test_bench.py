@@ -33,7 +33,9 @@ def _per_op_matches(r):
     total = sum(p["instructions"] for p in r.per_op)
     # the hooks are calls the compiler cannot see through, so the profiling build is its own program:
     # its steps add up to its own total (less the hook calls and the glue between steps)
-    assert 0.95 * r.profile_instructions <= total <= r.profile_instructions, (total, r.profile_instructions)
+    hooks = 50 * len(r.per_op)   # the hook calls themselves, outside the steps: matters on tiny models
+    assert r.profile_instructions - max(0.05 * r.profile_instructions, hooks) <= total <= r.profile_instructions, \
+        (total, r.profile_instructions)
 
 
 def test_ticks_to_instructions():

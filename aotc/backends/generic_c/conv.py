@@ -54,7 +54,22 @@ def lower_conv2d(op, options):
     args = _io(op) + [n, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, wc,
                       a["stride_h"], a["stride_w"], a["dilation_h"], a["dilation_w"], pad_h, pad_w]
     suffix, args, consts = _tail(op, args, out_c)
-    return KernelCall(op, "generic_c", f"aotc_conv2d_{suffix}", args, consts=consts,
+    fn = f"aotc_conv2d_{suffix}"
+    if suffix == "s8" and k_h * k_w * wc < (1 << 16) and w.data is not None:
+        # aotc_conv2d_s8_fast: the input offset folded into a per-channel bias (exact modulo 2^32).
+        in_off = -op.inputs[0].quant.zp
+        b = op.input(2)
+        wsum = np.asarray(w.data, np.int64).reshape(out_c, -1).sum(axis=1)
+        bias = np.zeros(out_c, np.int64) if b is None or b.data is None else np.asarray(b.data, np.int64)
+        if b is None or b.data is not None:
+            eff = ((bias + in_off * wsum + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+            beff = ConstArray("bias_eff", "int32_t", eff)
+            args = args[:22] + [beff] + args[22:]
+            consts = [beff, *consts]
+            fn = "aotc_conv2d_s8_fast"
+    elif suffix == "s16":
+        fn = "aotc_conv2d_s16_fast"
+    return KernelCall(op, "generic_c", fn, args, consts=consts,
                       macs=n * out_h * out_w * out_c * k_h * k_w * wc)
 
 
@@ -67,5 +82,17 @@ def lower_depthwise_conv2d(op, options):
     args = _io(op) + [n, in_h, in_w, in_c, out_h, out_w, out_c // in_c, k_h, k_w,
                       a["stride_h"], a["stride_w"], a["dilation_h"], a["dilation_w"], pad_h, pad_w]
     suffix, args, consts = _tail(op, args, out_c)
-    return KernelCall(op, "generic_c", f"aotc_depthwise_conv2d_{suffix}", args, consts=consts,
+    fn = f"aotc_depthwise_conv2d_{suffix}"
+    b = op.input(2)
+    if suffix == "s8" and (out_c == in_c or in_c == 1) and w.data is not None and (b is None or b.data is not None):
+        # aotc_depthwise_conv2d_s8_fast: vectorised over output channels, input offset folded into the bias.
+        in_off = -op.inputs[0].quant.zp
+        wsum = np.asarray(w.data, np.int64).reshape(-1, out_c).sum(axis=0)
+        bias = np.zeros(out_c, np.int64) if b is None else np.asarray(b.data, np.int64)
+        eff = ((bias + in_off * wsum + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+        beff = ConstArray("bias_eff", "int32_t", eff)
+        args = args[:21] + [beff] + args[21:]
+        consts = [beff, *consts]
+        fn = "aotc_depthwise_conv2d_s8_fast"
+    return KernelCall(op, "generic_c", fn, args, consts=consts,
                       macs=n * out_h * out_w * out_c * k_h * k_w)

@@ -45,6 +45,16 @@ def lower_fully_connected(op, options):
         consts += [ConstArray("mult", "int32_t", np.array(mults, np.int32)),
                    ConstArray("shift", "int32_t", np.array(shifts, np.int32))]
         fn = f"aotc_fully_connected_{suffix}"
-    args = [TensorRef(x, True), TensorRef(w, True), _bias_ref(op), TensorRef(y), batches, depth, units,
-            -x.quant.zp, -w.quant.zp, y.quant.zp, *consts, lo, hi]
+    bias_arg, in_off = _bias_ref(op), -x.quant.zp
+    if (x.dtype == "int8" and in_off != 0 and w.quant.zp == 0 and depth < (1 << 16) and w.data is not None
+            and (b is None or b.data is not None)):
+        # in_off * sum(w[u]) folded into the bias (exact modulo 2^32): the kernel runs a plain dot product.
+        wsum = np.asarray(w.data, np.int64).reshape(units, depth).sum(axis=1)
+        bias = np.zeros(units, np.int64) if b is None else np.asarray(b.data, np.int64).reshape(units)
+        eff = ((bias + in_off * wsum + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+        bias_arg = ConstArray("bias_eff", "int32_t", eff)
+        consts.insert(0, bias_arg)
+        in_off = 0
+    args = [TensorRef(x, True), TensorRef(w, True), bias_arg, TensorRef(y), batches, depth, units,
+            in_off, -w.quant.zp, y.quant.zp, *[c for c in consts if c is not bias_arg], lo, hi]
     return KernelCall(op, "generic_c", fn, args, consts=consts, macs=macs)
