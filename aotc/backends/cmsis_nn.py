@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UsageError
-from ..ops.registry import conv_padding
+from ..ops.registry import window_padding
 from ..quant import activation_range, f32, per_channel_multipliers, quantize_multiplier
 from .base import Backend, ConstArray, KernelCall, ScratchRef, TensorRef
 
@@ -122,16 +122,6 @@ def _quant_ok(op, *tensors) -> tuple[bool, str]:
 
 # ---- CONV_2D / DEPTHWISE_CONV_2D ----------------------------------------------------------------
 
-def _conv_geometry(op, k_h, k_w):
-    a = op.attrs
-    x, y = op.inputs[0], op.outputs[0]
-    _, in_h, in_w, _ = x.shape
-    _, out_h, out_w, _ = y.shape
-    pad_h = conv_padding(in_h, k_h, a["stride_h"], a["dilation_h"], out_h)
-    pad_w = conv_padding(in_w, k_w, a["stride_w"], a["dilation_w"], out_w)
-    return pad_h, pad_w
-
-
 def _conv_supports(op):
     x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
     b = op.input(2)
@@ -205,7 +195,7 @@ def lower_conv2d(op, options):
     x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
     b = op.input(2)
     out_c, k_h, k_w, wc = w.shape
-    pad_h, pad_w = _conv_geometry(op, k_h, k_w)
+    pad_h, pad_w = window_padding(op, k_h, k_w)
     lo, hi = activation_range(a["activation"], y)
     mults, shifts = per_channel_multipliers(x.quant.s, w.quant, y.quant.s, out_c)
     mult = ConstArray("mult", "int32_t", np.array(mults, np.int32))
@@ -291,7 +281,7 @@ def lower_depthwise_conv2d(op, options):
     b = op.input(2)
     _, k_h, k_w, out_c = w.shape
     in_c = x.shape[3]
-    pad_h, pad_w = _conv_geometry(op, k_h, k_w)
+    pad_h, pad_w = window_padding(op, k_h, k_w)
     lo, hi = activation_range(a["activation"], y)
     mults, shifts = per_channel_multipliers(x.quant.s, w.quant, y.quant.s, out_c)
     mult = ConstArray("mult", "int32_t", np.array(mults, np.int32))
@@ -414,8 +404,7 @@ def lower_pool(op, options):
     n, in_h, in_w, ch = x.shape
     _, out_h, out_w, _ = y.shape
     f_h, f_w = a["filter_h"], a["filter_w"]
-    pad_h = conv_padding(in_h, f_h, a["stride_h"], 1, out_h)
-    pad_w = conv_padding(in_w, f_w, a["stride_w"], 1, out_w)
+    pad_h, pad_w = window_padding(op, f_h, f_w)
     lo, hi = activation_range(a["activation"], y)
     sfx = "s16" if x.dtype == "int16" else "s8"
     avg = op.kind == "AVERAGE_POOL_2D"

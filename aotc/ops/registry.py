@@ -108,3 +108,16 @@ def conv_padding(size: int, k: int, stride: int, dilation: int, out: int) -> int
     eff = (k - 1) * dilation + 1
     total = max((out - 1) * stride + eff - size, 0)
     return total // 2
+
+
+def window_padding(op: Op, k_h: int, k_w: int) -> tuple[int, int]:
+    """Top and left padding of a windowed NHWC op (conv, depthwise, pool): the amounts a folded PAD
+    gave it (padding EXPLICIT), else TFLite's ComputePaddingWithOffset from the shapes (which gives 0
+    for VALID). The output shape implies the bottom and right padding."""
+    a = op.attrs
+    if a.get("padding") == "EXPLICIT":
+        top, left, _, _ = a["explicit_padding"]
+        return top, left
+    (_, in_h, in_w, _), (_, out_h, out_w, _) = op.inputs[0].shape, op.outputs[0].shape
+    return (conv_padding(in_h, k_h, a["stride_h"], a.get("dilation_h", 1), out_h),
+            conv_padding(in_w, k_w, a["stride_w"], a.get("dilation_w", 1), out_w))

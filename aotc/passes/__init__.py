@@ -48,8 +48,8 @@ PASSES: list[Pass] = [
     Pass("merge_reshapes", merge_reshapes, True, "RESHAPE of RESHAPE -> one RESHAPE; drop same-shape RESHAPE"),
     Pass("mean_to_avgpool", mean_to_avgpool, True,
          "MEAN over H,W (keep_dims) -> AVERAGE_POOL_2D where provably bit-exact"),
-    Pass("fold_pad", fold_pad, False,
-         "spatial PAD with the zero-point value -> CONV/DEPTHWISE explicit padding (off: backends lack EXPLICIT)"),
+    Pass("fold_pad", fold_pad, True,
+         "spatial PAD with the zero-point value -> CONV/DEPTHWISE explicit padding"),
     Pass("remove_dead", remove_dead, True, "drop ops whose outputs reach no graph output"),
 ]
 BY_NAME = {p.name: p for p in PASSES}

@@ -11,8 +11,8 @@ padding if it had any. Its output shape is unchanged.
 
 Pooling is kept: TFLite's pools exclude out-of-bounds cells (from the average's divisor and from the
 max), while a PAD's cells are real values, so explicit padding is not the same computation.
-Off by default: the backends must first honour "EXPLICIT" (use explicit_padding's top/left as the
-pad offsets; the output shape already implies bottom/right)."""
+The backends take explicit_padding's top/left as the pad offsets (aotc.ops.registry.window_padding);
+the output shape implies bottom/right."""
 from __future__ import annotations
 
 from dataclasses import replace

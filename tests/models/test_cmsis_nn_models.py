@@ -59,3 +59,15 @@ def test_every_op_of_the_shared_models_goes_to_cmsis_nn(model):
             continue
         assert call.backend == "cmsis_nn", (call.op, call.note)
         assert call.includes == ("arm_nnfunctions.h",)
+
+
+@needs_cmsis
+@pytest.mark.parametrize("kind,conv_padding", [("CONV_2D", 1), ("CONV_2D", 0), ("DEPTHWISE_CONV_2D", 1)])
+def test_folded_pad_explicit_padding_on_cmsis_nn(kind, conv_padding):
+    """A PAD folded into the convolution (asymmetric explicit padding) through CMSIS-NN's kernels."""
+    from models.test_passes_models import _pad_conv
+    model = _pad_conv(kind, conv_padding=conv_padding)
+    compiled = aotc.compile(model, target="m55")
+    assert [c.op.kind for c in compiled.calls] == [kind] and compiled.calls[0].backend == "cmsis_nn"
+    res = aotc.verify(model, target="m55", inputs=4, reference="tflm")
+    assert res.bit_exact, res.summary()

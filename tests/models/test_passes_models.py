@@ -133,6 +133,34 @@ def _mean(dtype, h, w, zp=0) -> bytes:
     return mb.build([x], [y])
 
 
+def _pad_conv(kind="CONV_2D", dtype="int8", pads=((0, 0), (1, 2), (2, 1), (0, 0)), conv_padding=1) -> bytes:
+    """PAD (asymmetric, with the input zero point) -> CONV_2D / DEPTHWISE_CONV_2D, as MCUNet-style
+    exports emit them; conv_padding 1 is VALID, 0 SAME (then both paddings add up)."""
+    rng = np.random.default_rng(3)
+    mb = ModelBuilder()
+    f = dtype == "float32"
+    q = {} if f else {"scale": 0.05, "zero_point": -7}
+    x = mb.tensor("x", (1, 7, 6, 4), dtype, **q)
+    padded_shape = tuple(d + a + b for d, (a, b) in zip((1, 7, 6, 4), pads))
+    p = mb.tensor("p", padded_shape, dtype, **q)
+    mb.op("PAD", [x, mb.tensor("pads", (4, 2), "int32", data=np.array(pads, np.int32))], [p])
+    k, c_out = 3, (4 if kind == "DEPTHWISE_CONV_2D" else 5)
+    wshape = (1, k, k, c_out) if kind == "DEPTHWISE_CONV_2D" else (c_out, k, k, 4)
+    w = mb.tensor("w", wshape, dtype, data=rng.normal(0, 0.3, wshape) if f else rng.integers(-127, 128, wshape),
+                  **({} if f else {"scale": [0.01] * c_out, "axis": 3 if kind == "DEPTHWISE_CONV_2D" else 0}))
+    b = mb.tensor("b", (c_out,), "float32" if f else "int32",
+                  data=rng.normal(0, 0.1, c_out) if f else rng.integers(-300, 300, c_out),
+                  **({} if f else {"scale": [0.0005] * c_out}))
+    h_in, w_in = padded_shape[1], padded_shape[2]
+    out_hw = (h_in, w_in) if conv_padding == 0 else (h_in - k + 1, w_in - k + 1)
+    y = mb.tensor("y", (1, *out_hw, c_out), dtype, **({} if f else {"scale": 0.1, "zero_point": 2}))
+    opts = {"Padding": conv_padding, "StrideH": 1, "StrideW": 1, "DilationHFactor": 1, "DilationWFactor": 1}
+    if kind == "DEPTHWISE_CONV_2D":
+        opts["DepthMultiplier"] = 1
+    mb.op(kind, [p, w, b], [y], opts, version=1 if f else 3)
+    return mb.build([x], [y])
+
+
 PATTERNS = {
     "conv_relu_int8": (_conv_relu, "fuse_activations", 1),
     "conv_relu6_int8": (lambda: _conv_relu(relu="RELU6"), "fuse_activations", 1),
@@ -144,6 +172,10 @@ PATTERNS = {
     "layout_f32": (lambda: _layout("float32"), "cancel_transposes", 2),
     "layout_int8": (lambda: _layout("int8"), "merge_reshapes", 1),
     "mean_f32": (lambda: _mean("float32", 3, 4), "mean_to_avgpool", 0),
+    "pad_conv_int8": (_pad_conv, "fold_pad", 1),
+    "pad_conv_same_int8": (lambda: _pad_conv(conv_padding=0), "fold_pad", 1),
+    "pad_dwconv_int8": (lambda: _pad_conv("DEPTHWISE_CONV_2D"), "fold_pad", 1),
+    "pad_conv_f32": (lambda: _pad_conv(dtype="float32"), "fold_pad", 1),
     "mean_int8_1x1": (lambda: _mean("int8", 1, 1, 0), "mean_to_avgpool", 0),
 }
 

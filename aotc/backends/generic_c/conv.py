@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ops.registry import conv_padding
+from ...ops.registry import window_padding
 from ...quant import activation_range, per_channel_multipliers
 from ..base import ConstArray, KernelCall, TensorRef, c_literal
 from . import lowering
 
 
 def _geometry(op, k_h, k_w):
-    a = op.attrs
     x, y = op.inputs[0], op.outputs[0]
     n, in_h, in_w, in_c = x.shape
     _, out_h, out_w, out_c = y.shape
-    pad_h = conv_padding(in_h, k_h, a["stride_h"], a["dilation_h"], out_h)
-    pad_w = conv_padding(in_w, k_w, a["stride_w"], a["dilation_w"], out_w)
+    pad_h, pad_w = window_padding(op, k_h, k_w)
     return n, in_h, in_w, in_c, out_h, out_w, out_c, pad_h, pad_w
 
 

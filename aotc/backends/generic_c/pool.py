@@ -2,7 +2,7 @@
 quantized pooling works on the raw values (input and output share scale and zero point)."""
 from __future__ import annotations
 
-from ...ops.registry import conv_padding
+from ...ops.registry import window_padding
 from ...quant import activation_range
 from ..base import KernelCall, TensorRef, c_literal
 from . import lowering
@@ -17,8 +17,7 @@ def lower_pool(op, options):
     n, in_h, in_w, ch = x.shape
     _, out_h, out_w, _ = y.shape
     f_h, f_w = a["filter_h"], a["filter_w"]
-    pad_h = conv_padding(in_h, f_h, a["stride_h"], 1, out_h)
-    pad_w = conv_padding(in_w, f_w, a["stride_w"], 1, out_w)
+    pad_h, pad_w = window_padding(op, f_h, f_w)
     lo, hi = activation_range(a["activation"], y)
     if x.dtype == "float32":
         lo, hi = c_literal(lo), c_literal(hi)
