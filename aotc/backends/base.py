@@ -60,6 +60,23 @@ class KernelCall:
         return sum(c.nbytes for c in self.consts)
 
 
+def lowering_registry():
+    """A backend's table of lowerings and the decorator that fills it:
+    @lowering("KIND", ..., supports=fn) registers fn(op, options) -> KernelCall for those op kinds,
+    with an optional supports(op) -> (ok, reason)."""
+    table: dict = {}
+
+    def lowering(*kinds: str, supports=None):
+        def register(fn):
+            if supports is not None:
+                fn.supports = supports
+            for k in kinds:
+                table[k] = fn
+            return fn
+        return register
+    return table, lowering
+
+
 class Backend:
     """A kernel library. Subclasses register lowerings per op kind."""
     name = ""

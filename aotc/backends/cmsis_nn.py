@@ -27,10 +27,10 @@ import numpy as np
 from ..errors import UsageError
 from ..ops.registry import window_padding
 from ..quant import activation_range, f32, per_channel_multipliers, quantize_multiplier
-from .base import Backend, ConstArray, KernelCall, ScratchRef, TensorRef
+from .base import Backend, ConstArray, KernelCall, ScratchRef, TensorRef, lowering_registry
 
 INCLUDES = ("arm_nnfunctions.h",)
-LOWERINGS: dict = {}
+LOWERINGS, lowering = lowering_registry()
 
 # CMSIS-NN's CONVERT_DW_CONV_WITH_ONE_INPUT_CH_AND_OUTPUT_CH_ABOVE_THRESHOLD is 8 under armclang and 1
 # otherwise; 1 gives the larger (safe) MVE scratch size for every compiler.
@@ -45,16 +45,6 @@ LITERT_DIFFERS = {
     "ADD": "int16 ADD: CMSIS-NN always takes the general path, LiteRT the power-of-two path when it can",
     "MUL": "MUL multiplier is computed in double by TFLM/CMSIS-NN, in float by LiteRT",
 }
-
-
-def lowering(*kinds: str, supports=None):
-    def register(fn):
-        if supports is not None:
-            fn.supports = supports
-        for k in kinds:
-            LOWERINGS[k] = fn
-        return fn
-    return register
 
 
 def features(options) -> tuple[str, ...]:

@@ -5,20 +5,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ..base import Backend
+from ..base import Backend, lowering_registry
 
-LOWERINGS: dict = {}
-
-
-def lowering(*kinds: str, supports=None):
-    """Register fn(op, options) -> KernelCall for these op kinds; `supports(op) -> (ok, reason)`."""
-    def register(fn):
-        if supports is not None:
-            fn.supports = supports
-        for k in kinds:
-            LOWERINGS[k] = fn
-        return fn
-    return register
+LOWERINGS, lowering = lowering_registry()
 
 
 class GenericC(Backend):
