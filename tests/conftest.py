@@ -5,6 +5,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_MODELS = REPO.parent / "shared" / "models"
+# the real models end-to-end tests run (person_detect through its copy LiteRT accepts)
+SHARED_MODEL_FILES = [
+    "hello_world_int8.tflite",
+    "ad01_int8.tflite",
+    "micro_speech_quantized.tflite",
+    "kws_ref_model.tflite",
+    "pretrainedResnet_quant.tflite",
+    "vww_96_int8.tflite",
+    "seanet_conv4_int16x8.tflite",
+    "person_detect_fixed.tflite",
+]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,21 +5,12 @@ import os
 import pytest
 
 import aotc
-from conftest import shared_model
+from conftest import SHARED_MODEL_FILES, shared_model
 
 CMSIS_NN = os.environ.get("CMSIS_NN_PATH")
 needs_cmsis = pytest.mark.skipif(not CMSIS_NN, reason="CMSIS_NN_PATH not set")
 
-MODELS = [
-    "hello_world_int8.tflite",
-    "ad01_int8.tflite",
-    "micro_speech_quantized.tflite",
-    "kws_ref_model.tflite",
-    "pretrainedResnet_quant.tflite",
-    "vww_96_int8.tflite",
-    "seanet_conv4_int16x8.tflite",
-    "person_detect_fixed.tflite",
-]
+MODELS = SHARED_MODEL_FILES
 
 
 def _debug_flag(model):

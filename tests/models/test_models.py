@@ -4,18 +4,9 @@ import numpy as np
 import pytest
 
 import aotc
-from conftest import shared_model
+from conftest import SHARED_MODEL_FILES, shared_model
 
-MODELS = [
-    "hello_world_int8.tflite",
-    "ad01_int8.tflite",
-    "micro_speech_quantized.tflite",
-    "kws_ref_model.tflite",
-    "pretrainedResnet_quant.tflite",
-    "vww_96_int8.tflite",
-    "seanet_conv4_int16x8.tflite",
-    "person_detect_fixed.tflite",
-]
+MODELS = SHARED_MODEL_FILES
 
 
 @pytest.mark.parametrize("reference", ["litert", "tflm"])
