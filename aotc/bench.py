@@ -472,8 +472,9 @@ def _compare(ours: dict[int, np.ndarray], ref: dict[int, np.ndarray], graph) -> 
 def bench(model, target: str = "m55", cmsis_nn: str | os.PathLike | None = None, per_op: bool = False,
           seed: int = 0, rounding: str | None = None, reference: str | None = None, reference_model=None,
           timeout: float = DEFAULT_TIMEOUT, keep: str | os.PathLike | None = None, name: str | None = None,
-          shift: int = ICOUNT_SHIFT, stack_bytes: int = STACK_BYTES) -> BenchResult:
-    """Compile `model` (path or bytes), run it on the target's emulated board, measure and verify."""
+          shift: int = ICOUNT_SHIFT, stack_bytes: int = STACK_BYTES, exact: str | None = None) -> BenchResult:
+    """Compile `model` (path or bytes), run it on the target's emulated board, measure and verify.
+    exact="litert" routes the ops where CMSIS-NN differs from LiteRT to the generic kernels."""
     from . import target as targets
     from .compiler import compile as compile_model
     from .references import open_reference
@@ -511,7 +512,8 @@ def bench(model, target: str = "m55", cmsis_nn: str | os.PathLike | None = None,
             notes.append("CMSIS-NN path given but this aotc has no cmsis_nn backend: generic kernels only")
 
     if extra_sources:
-        compiled = compile_model(model, target=target, rounding=rounding, name=name, measure_code=False)
+        compiled = compile_model(model, target=target, rounding=rounding, name=name, measure_code=False,
+                                 exact=exact)
     else:
         if "generic_c" not in tgt.backends:
             raise UsageError(f"target {target} has no generic_c backend: pass --cmsis-nn PATH")

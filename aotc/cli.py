@@ -89,7 +89,7 @@ def cmd_bench(a) -> int:
     res = bench(_model_path(a.model), target=a.target, cmsis_nn=a.cmsis_nn, per_op=a.per_op, seed=a.seed,
                 rounding=a.rounding, reference=a.reference,
                 reference_model=_model_path(a.reference_model) if a.reference_model else None,
-                timeout=a.timeout or DEFAULT_TIMEOUT, keep=a.keep)
+                timeout=a.timeout or DEFAULT_TIMEOUT, keep=a.keep, exact=a.exact)
     print(res.summary())
     if a.json:
         write_json(res, a.json)
@@ -188,6 +188,9 @@ def parser() -> argparse.ArgumentParser:
                    help="run the reference on this file instead (e.g. a copy LiteRT accepts)")
     b.add_argument("--timeout", type=float, default=None, help="seconds QEMU may run (default 600)")
     b.add_argument("--keep", default=None, metavar="DIR", help="keep the build folder (sources, ELF, map) here")
+    b.add_argument("--exact", choices=["litert"], default=None,
+                   help="litert: the ops where CMSIS-NN differs from LiteRT run on the generic kernels "
+                        "(measure what bit-exactness with LiteRT costs)")
     b.set_defaults(func=cmd_bench)
 
     t = sub.add_parser("targets", help="list the available targets")

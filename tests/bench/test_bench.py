@@ -1,5 +1,6 @@
 """`aotc bench` on the emulated Cortex-M55 (QEMU mps3-an547) with aotc's generic kernels."""
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -111,3 +112,14 @@ def test_missing_tools_are_clear(monkeypatch):
 def test_target_without_board():
     with pytest.raises(aotc.errors.UsageError, match="no emulated board"):
         bench_mod.bench(build_demo_model(), target="generic")
+
+
+@pytest.mark.skipif(not os.environ.get("CMSIS_NN_PATH"), reason="CMSIS_NN_PATH not set")
+def test_exact_litert_on_cmsis_nn_is_bit_exact_on_the_m55():
+    """ad01 through CMSIS-NN differs from LiteRT (FULLY_CONNECTED rounding); --exact litert routes those
+    ops to the generic kernels and the emulated target then matches LiteRT bit for bit."""
+    path = shared_model("ad01_int8.tflite")
+    plain = bench_mod.bench(path, target="m55", cmsis_nn=os.environ["CMSIS_NN_PATH"], reference="litert")
+    exact = bench_mod.bench(path, target="m55", cmsis_nn=os.environ["CMSIS_NN_PATH"], reference="litert",
+                            exact="litert")
+    assert plain.bit_exact is False and exact.bit_exact is True
