@@ -112,7 +112,7 @@ def _compile_graph(graph: Graph, options: Options) -> Compiled:
     memory.check_fits(plan, limit, "--arena-limit" if options.arena_limit is not None else f"target {target.name}'s RAM")
     files = codegen.emit(graph, calls, plan, target, options)
     code = codesize.measure(files, options.name or graph.name, library_includes(calls)) if options.measure_code else None
-    report = reports.build(graph, calls, plan, target, options, files, code)
+    report = reports.build(graph, calls, plan, target, options, code)
     files["report.json"] = reports.to_json(report)
     files["report.txt"] = reports.to_text(report)
     return Compiled(graph, calls, plan, files, report, options)

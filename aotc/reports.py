@@ -22,7 +22,7 @@ def _io(t) -> dict:
             "scale": t.quant.s if t.quant else None, "zero_point": t.quant.zp if t.quant else None}
 
 
-def build(graph, calls, plan, target, options, files, code: dict | None = None) -> dict:
+def build(graph, calls, plan, target, options, code: dict | None = None) -> dict:
     ops = []
     weights = {}
     for step, call in enumerate(calls):

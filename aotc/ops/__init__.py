@@ -2,7 +2,9 @@
 import importlib
 import pkgutil
 
-from .registry import OPS, OpDef, op  # noqa: F401
+from .registry import OPS, OpDef, op
+
+__all__ = ["OPS", "OpDef", "op"]
 
 for _m in pkgutil.iter_modules(__path__):
     if _m.name != "registry":

@@ -1,6 +1,5 @@
 """Zero-copy I/O (default) and arena I/O give the same bits; the corner cases of zero-copy: an output
 that views an input, two outputs viewing one tensor, an output also read by a later op."""
-import numpy as np
 import pytest
 
 import aotc

@@ -8,7 +8,7 @@ import pytest
 import aotc
 from aotc.backends import cmsis_nn
 from aotc.errors import UsageError
-from oputil import ModelBuilder, assert_exact, rng_weights
+from oputil import assert_exact
 from test_conv import conv_model
 from test_elementwise import binary_model
 from test_fully_connected import fc_model
