@@ -17,6 +17,8 @@ DTYPES = {
     "int32": (np.int32, "int32_t", 4),
     "int64": (np.int64, "int64_t", 8),
     "bool": (np.bool_, "bool", 1),
+    # packed two per byte in the file; the reader unpacks constant int4 weights to one int8 each
+    "int4": (np.int8, "int8_t", 1),
 }
 
 

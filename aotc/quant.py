@@ -7,7 +7,7 @@ import numpy as np
 
 from .ir import Quant, Tensor
 
-QRANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int32": (-2**31, 2**31 - 1)}
+QRANGE = {"int4": (-8, 7), "int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int32": (-2**31, 2**31 - 1)}
 
 
 def f32(x) -> float:

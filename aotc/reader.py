@@ -22,10 +22,21 @@ from .ops import OPS
 from .ops.registry import BUILTIN_NAMES
 from .quant import QRANGE
 
-TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8"}
+TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8", 17: "int4"}
 TYPE_NAMES = {v: k for k, v in vars(tflite.TensorType).items() if not k.startswith("_")}
 MAX_BYTES = 2**31 - 1
 MAX_RANK = 8
+
+
+def unpack_int4(raw: bytes, shape: tuple) -> np.ndarray:
+    """TFLite's packed int4: element 2k in the low nibble of byte k, element 2k+1 in the high one,
+    two's complement. Returned one value per int8 (the compiler works on unpacked weights)."""
+    b = np.frombuffer(raw, dtype=np.uint8)
+    nib = np.empty(b.size * 2, dtype=np.uint8)
+    nib[0::2], nib[1::2] = b & 0x0F, b >> 4
+    vals = (nib.astype(np.int8) ^ 8) - 8   # sign-extend 4 bits
+    n = int(np.prod(shape, dtype=np.int64))
+    return vals[:n].astype(np.int8).reshape(shape)
 
 
 @contextmanager
@@ -171,11 +182,16 @@ class _Reader:
                                  f"(model has {self.model.BuffersLength()} buffers)")
             raw = self._buffer_bytes(buf_idx)
             data = None
+            if dtype == "int4":
+                if raw is None:
+                    raise UnsupportedError(f"{loc}: int4 is supported for constant (weight) tensors only")
+                nbytes = (nbytes + 1) // 2   # two values per byte in the file
             if raw is not None:
                 if len(raw) != nbytes:
                     raise ModelError(f"{loc}: constant buffer {buf_idx} holds {len(raw)} bytes, shape "
                                      f"{list(shape)} of {dtype} needs {nbytes}")
-                data = np.frombuffer(raw, dtype=np_dtype(dtype)).reshape(shape).copy()
+                data = (unpack_int4(raw, shape) if dtype == "int4" else
+                        np.frombuffer(raw, dtype=np_dtype(dtype)).reshape(shape).copy())
                 data.setflags(write=False)
             return Tensor(name, shape, dtype, quant, data, idx)
 

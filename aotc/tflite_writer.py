@@ -19,8 +19,16 @@ import tflite
 from .ir import np_dtype
 from .ops import OPS
 
-TYPE_CODES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9}
+TYPE_CODES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9, "int4": 17}
 BUILTIN_CODES = {k: v for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
+
+
+def pack_int4(values: np.ndarray) -> bytes:
+    """Two int4 values per byte, the first in the low nibble (TFLite's packed layout)."""
+    nib = (values.reshape(-1).astype(np.int16) & 0x0F).astype(np.uint8)
+    if nib.size % 2:
+        nib = np.append(nib, np.uint8(0))
+    return (nib[0::2] | (nib[1::2] << 4)).astype(np.uint8).tobytes()
 
 
 @dataclass
@@ -56,7 +64,7 @@ class ModelBuilder:
         buf = 0
         if data is not None:
             arr = np.ascontiguousarray(np.asarray(data, dtype=np_dtype(dtype)).reshape(shape))
-            self.buffers.append(arr.tobytes())
+            self.buffers.append(pack_int4(arr) if dtype == "int4" else arr.tobytes())
             buf = len(self.buffers) - 1
         if scale is not None and np.ndim(scale) == 0:
             scale = [float(scale)]

@@ -50,6 +50,9 @@ class KernelCall:
     consts: list[ConstArray] = field(default_factory=list)
     macs: int = 0
     alias: bool = False          # no code: the output is a view of input 0 (RESHAPE, SQUEEZE)
+    inplace: tuple[int, ...] = ()  # op inputs the output may overwrite: the kernel reads element i of
+                                   # such an input (same shape and type size as the output) before it
+                                   # writes element i, and nothing else of it afterwards
     note: str = ""               # why this backend was chosen, for the report
     includes: tuple[str, ...] = ()   # headers of an external kernel library (e.g. "arm_nnfunctions.h")
     scratch_check: str | None = None  # C expression of the scratch bytes the library itself asks for;
@@ -60,18 +63,35 @@ class KernelCall:
         return sum(c.nbytes for c in self.consts)
 
 
+def same_layout_inputs(op: Op) -> tuple[int, ...]:
+    """Positions of the op's activation inputs with the output's shape and element type: the ones an
+    elementwise kernel may overwrite with its output."""
+    y = op.outputs[0]
+    return tuple(i for i, t in enumerate(op.inputs)
+                 if t is not None and not t.is_const and t.shape == y.shape and t.dtype == y.dtype)
+
+
 def lowering_registry():
     """A backend's table of lowerings and the decorator that fills it:
-    @lowering("KIND", ..., supports=fn) registers fn(op, options) -> KernelCall for those op kinds,
-    with an optional supports(op) -> (ok, reason)."""
+    @lowering("KIND", ..., supports=fn, inplace=True) registers fn(op, options) -> KernelCall for those
+    op kinds, with an optional supports(op) -> (ok, reason). `inplace=True` declares an elementwise
+    kernel (element i of each input is read before element i of the output is written), so the
+    planner may put the output over any input of the same layout (KernelCall.inplace)."""
     table: dict = {}
 
-    def lowering(*kinds: str, supports=None):
+    def lowering(*kinds: str, supports=None, inplace: bool = False):
         def register(fn):
+            entry = fn
+            if inplace:
+                def entry(op, options, _fn=fn):
+                    call = _fn(op, options)
+                    call.inplace = same_layout_inputs(op)
+                    return call
+                entry.__name__, entry.__doc__ = fn.__name__, fn.__doc__
             if supports is not None:
-                fn.supports = supports
+                entry.supports = supports
             for k in kinds:
-                table[k] = fn
+                table[k] = entry
             return fn
         return register
     return table, lowering

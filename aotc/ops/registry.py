@@ -22,6 +22,7 @@ class OpDef:
     options: str | None = None   # the schema's options table, e.g. "Conv2DOptions"
     max_version: int = 1         # newest op version whose semantics aotc implements
     folds_from_shapes = False    # evaluate() needs only input shapes (SHAPE), not constant data
+    types: tuple[str, ...] = ()  # activation types check() accepts, for `aotc ops` (e.g. "int16x8")
 
     def parse(self, opts) -> dict:
         """Builtin options table (or None when absent) -> attrs dict."""

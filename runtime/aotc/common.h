@@ -7,6 +7,7 @@
 #ifndef AOTC_RUNTIME_COMMON_H
 #define AOTC_RUNTIME_COMMON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>

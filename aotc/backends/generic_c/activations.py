@@ -278,7 +278,7 @@ TFLM_INT8_TABLES = {"RELU6": tflm_relu6_lut, "LOGISTIC": tflm_logistic_lut, "TAN
 FLOAT_KERNELS = {"LOGISTIC": "logistic", "TANH": "tanh", "HARD_SWISH": "hard_swish"}
 
 
-@lowering("RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "LOGISTIC", "TANH", "HARD_SWISH")
+@lowering("RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "LOGISTIC", "TANH", "HARD_SWISH", inplace=True)
 def lower_activation(op, options):
     x, y = op.inputs[0], op.outputs[0]
     n = x.size

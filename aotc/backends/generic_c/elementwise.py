@@ -64,7 +64,7 @@ def _smaller_than_one(m: float, op, what: str) -> tuple[int, int]:
     return q, s
 
 
-@lowering("ADD", "SUB", "MUL")
+@lowering("ADD", "SUB", "MUL", inplace=True)
 def lower_elementwise(op, options):
     a, b, y = op.inputs[0], op.inputs[1], op.outputs[0]
     kind = op.kind.lower()
