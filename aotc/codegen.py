@@ -138,6 +138,9 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
     scratch_checks = [{"step": step, "kind": call.op.kind, "expr": call.scratch_check, "planned": call.scratch_bytes}
                       for step, call in enumerate(calls) if call.scratch_check]
     headers = sorted({h for call in calls for h in runtime_headers(call)})
+    state = [{"name": b.tensor.name, "index": b.tensor.index, "offset": plan.offsets[b.name],
+              "bytes": b.tensor.nbytes, "fill": state_fill(b.tensor)}
+             for b in plan.buffers if b.tensor is not None and b.tensor.variable]
     ctx = {
         "name": name,
         "NAME": name.upper(),
@@ -156,12 +159,21 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
         "backend_includes": sorted({inc for call in calls for inc in call.includes}),
         "backends": sorted({call.backend for call in calls if not call.alias}),
         "scratch_checks": scratch_checks,
+        "state": state,
     }
     return {
         f"{name}.h": env().get_template("model.h.j2").render(**ctx),
         f"{name}.c": env().get_template("model.c.j2").render(**ctx),
         "CMakeLists.txt": env().get_template("CMakeLists.txt.j2").render(**ctx),
     }
+
+
+def state_fill(t) -> int:
+    """The byte a state tensor starts from: TFLite's ResetVariableTensor fills int8 state with its
+    zero point and everything else with 0."""
+    if t.dtype == "int8" and t.quant is not None:
+        return t.quant.zp & 0xFF
+    return 0
 
 
 def runtime_headers(call: KernelCall) -> list[str]:

@@ -65,6 +65,7 @@ class Tensor:
     quant: Quant | None = None
     data: np.ndarray | None = None
     index: int = -1
+    variable: bool = False    # persistent state (RNN state): kept across invokes, cleared by init
 
     @property
     def is_const(self) -> bool:
@@ -165,7 +166,7 @@ class Graph:
         available = set(self.inputs)
         for op in self.ops:
             for t in op.inputs:
-                if t is None or t.is_const:
+                if t is None or t.is_const or t.variable:
                     continue
                 if t not in available:
                     raise op.error("uses a tensor no earlier op produces", t)

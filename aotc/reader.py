@@ -193,7 +193,10 @@ class _Reader:
                 data = (unpack_int4(raw, shape) if dtype == "int4" else
                         np.frombuffer(raw, dtype=np_dtype(dtype)).reshape(shape).copy())
                 data.setflags(write=False)
-            return Tensor(name, shape, dtype, quant, data, idx)
+            variable = bool(t.IsVariable())
+            if variable and data is not None:
+                raise UnsupportedError(f"{loc}: a variable tensor with an initial value is not supported")
+            return Tensor(name, shape, dtype, quant, data, idx, variable)
 
     # -- graph -----------------------------------------------------------------------------------
 
@@ -281,7 +284,8 @@ class _Reader:
                 producer[t] = op
         for op in g.ops:
             for t in op.inputs:
-                if t is not None and not t.is_const and t not in producer and t not in g.inputs:
+                if (t is not None and not t.is_const and not t.variable and t not in producer
+                        and t not in g.inputs):
                     raise op.error("reads a tensor that is neither constant, a graph input, nor produced "
                                    "by any op", t)
         for t in g.outputs:

@@ -40,6 +40,7 @@ class _Tensor:
     scale: list | None
     zero_point: list | None
     axis: int
+    variable: bool = False
 
 
 @dataclass
@@ -59,8 +60,9 @@ class ModelBuilder:
     opcodes: list = field(default_factory=list)   # (kind, version)
 
     def tensor(self, name: str, shape, dtype: str, data=None, scale=None, zero_point=None,
-               axis: int = 0) -> int:
-        """Declare a tensor; with `data` it is constant. Returns its index."""
+               axis: int = 0, variable: bool = False) -> int:
+        """Declare a tensor; with `data` it is constant, with `variable` it is persistent state.
+        Returns its index."""
         buf = 0
         if data is not None:
             arr = np.ascontiguousarray(np.asarray(data, dtype=np_dtype(dtype)).reshape(shape))
@@ -74,7 +76,8 @@ class ModelBuilder:
             zero_point = [0] * len(scale)
         self.tensors.append(_Tensor(name, tuple(int(d) for d in shape), dtype, buf,
                                     None if scale is None else [float(s) for s in scale],
-                                    None if zero_point is None else [int(z) for z in zero_point], axis))
+                                    None if zero_point is None else [int(z) for z in zero_point], axis,
+                                    variable))
         return len(self.tensors) - 1
 
     def op(self, kind: str, inputs, outputs, options: dict | None = None, version: int = 1) -> None:
@@ -131,6 +134,8 @@ class ModelBuilder:
             tflite.TensorAddType(b, TYPE_CODES[t.dtype])
             tflite.TensorAddBuffer(b, t.buffer)
             tflite.TensorAddName(b, name)
+            if t.variable:
+                tflite.TensorAddIsVariable(b, True)
             if q is not None:
                 tflite.TensorAddQuantization(b, q)
             tensor_offs.append(tflite.TensorEnd(b))

@@ -164,11 +164,17 @@ def cache_dir() -> Path:
 def _shim(name: str, graph: Graph) -> str:
     ins = ", ".join(f"(const {c_type(t.dtype)} *)ins[{i}]" for i, t in enumerate(graph.inputs))
     outs = ", ".join(f"({c_type(t.dtype)} *)outs[{i}]" for i, t in enumerate(graph.outputs))
+    # init only before the first run: a stateful model continues from the previous invoke, as the
+    # reference interpreter does
     return (f'#include "{name}.h"\n'
-            f"int aotc_host_run(void *arena, size_t arena_size, void **ins, void **outs)\n{{\n"
+            f"int aotc_host_run(void *arena, size_t arena_size, void **ins, void **outs, int first)\n{{\n"
             f"    {name}_ctx_t ctx;\n"
-            f"    int rc = {name}_init(&ctx, arena, arena_size);\n"
-            f"    if (rc != 0) return rc;\n"
+            f"    if (first) {{\n"
+            f"        int rc = {name}_init(&ctx, arena, arena_size);\n"
+            f"        if (rc != 0) return rc;\n"
+            f"    }} else {{\n"
+            f"        ctx.arena = (uint8_t *)arena;\n"
+            f"    }}\n"
             f"    return {name}_invoke(&ctx, {ins}{', ' if ins else ''}{outs});\n}}\n")
 
 
@@ -226,7 +232,7 @@ def _build_entry(compiled, name, modname, shim, flags, entry: Path, runtime_file
         for p in runtime_files:
             shutil.copy(p, src / "aotc" / p.name)
         ffi = cffi.FFI()
-        ffi.cdef("int aotc_host_run(void *arena, size_t arena_size, void **ins, void **outs);")
+        ffi.cdef("int aotc_host_run(void *arena, size_t arena_size, void **ins, void **outs, int first);")
         include_dirs = [str(src)] + ([str(d) for d in lib.include_dirs] if lib is not None else [])
         objects = [str(lib.archive)] if lib is not None else []
         ffi.set_source(modname, shim, sources=[str(src / f"{name}.c")], include_dirs=include_dirs,
@@ -318,6 +324,7 @@ class HostModel:
         self.arena = ffi.new("uint8_t[]", compiled.plan.arena_size + compiled.plan.align)
         addr = int(ffi.cast("uintptr_t", self.arena))
         self.pad = (-addr) % compiled.plan.align
+        self.started = False
 
     def run(self, inputs: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
         ffi, lib = self.module.ffi, self.module.lib
@@ -326,7 +333,9 @@ class HostModel:
         outs = [np.zeros(t.shape, dtype=np_dtype(t.dtype)) for t in g.outputs]
         in_ptrs = ffi.new("void *[]", [ffi.from_buffer(a) for a in ins] or [ffi.NULL])
         out_ptrs = ffi.new("void *[]", [ffi.from_buffer(a) for a in outs])
-        rc = lib.aotc_host_run(self.arena + self.pad, self.compiled.plan.arena_size, in_ptrs, out_ptrs)
+        rc = lib.aotc_host_run(self.arena + self.pad, self.compiled.plan.arena_size, in_ptrs, out_ptrs,
+                               int(not self.started))
+        self.started = True
         if rc != 0:
             raise BuildError(f"generated init/invoke returned {rc}")
         return {t.index: a for t, a in zip(g.outputs, outs)}
@@ -477,25 +486,13 @@ def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, refe
 
     sets = input_sets(compiled.graph, inputs, seed, input_files)
     outs = compiled.graph.outputs
-    if sanitize:  # every input set once more through the ASan/UBSan build; must agree with the cffi build
-        lib_sources = None
-        if lib is not None:
-            from .backends.cmsis_nn import sources
-            lib_sources = sources(cmsis_nn or os.environ.get("CMSIS_NN_PATH"))
-        checked = SanitizedHostModel(compiled, lib_sources=lib_sources)
-        try:
-            for (_, feed), got in zip(sets, checked.run_many([f for _, f in sets])):
-                want = host.run(feed)
-                for t in outs:
-                    if not np.array_equal(got[t.index], want[t.index], equal_nan=t.dtype == "float32"):
-                        raise BuildError(f'sanitizer build and host build disagree on output "{t.name}"')
-        finally:
-            checked.close()
     acc = [[0.0, 0, 0] for _ in outs]
     first: LayerDiff | None = None
     layers = 0
-    for _, feed in sets:
+    ours_all = []
+    for _, feed in sets:   # in order, once each: a stateful model carries its state from set to set
         ours = host.run(feed)
+        ours_all.append(ours)
         theirs = ref.run(feed)
         for i, t in enumerate(outs):
             mad, bad = _diff(ours[t.index], theirs[t.index], t.dtype)
@@ -518,6 +515,19 @@ def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, refe
                         break
                 if first is not None:
                     break
+    if sanitize:  # every input set once more through the ASan/UBSan build; must agree with the cffi build
+        lib_sources = None
+        if lib is not None:
+            from .backends.cmsis_nn import sources
+            lib_sources = sources(cmsis_nn or os.environ.get("CMSIS_NN_PATH"))
+        checked = SanitizedHostModel(compiled, lib_sources=lib_sources)
+        try:
+            for got, want in zip(checked.run_many([f for _, f in sets]), ours_all):
+                for t in outs:
+                    if not np.array_equal(got[t.index], want[t.index], equal_nan=t.dtype == "float32"):
+                        raise BuildError(f'sanitizer build and host build disagree on output "{t.name}"')
+        finally:
+            checked.close()
     diffs = [OutputDiff(i, t.name, t.dtype, a[0], a[1], a[2]) for i, (t, a) in enumerate(zip(outs, acc))]
     name = Path(model).name if isinstance(model, (str, os.PathLike)) else compiled.name
     return VerifyResult(name, target, reference, rounding, len(sets), diffs, first, layers,

@@ -1,6 +1,7 @@
 """Liveness over the schedule: every activation tensor and kernel scratch buffer becomes a Buffer
 with a lifetime [first, last] in op steps. Aliased tensors (RESHAPE/SQUEEZE outputs) share the
-buffer of the tensor they view, whose lifetime grows to cover them."""
+buffer of the tensor they view, whose lifetime grows to cover them. Variable (state) tensors live
+over every step, so no other buffer ever shares their bytes and they survive from invoke to invoke."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,6 +64,9 @@ def buffers(graph: Graph, calls, align: int) -> tuple[list[Buffer], dict[Tensor,
             touch(t, step)
     for t in graph.outputs:
         touch(t, last_step)
+    for t in list(span):   # state lives for the whole invoke and keeps its bytes between invokes
+        if t.variable:
+            span[t] = [0, last_step]
 
     bufs = [Buffer(f"t{t.index}" if t.index >= 0 else t.name, t.nbytes, align, s[0], s[1], tensor=t)
             for t, s in span.items()]
