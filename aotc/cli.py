@@ -25,7 +25,7 @@ def cmd_compile(a) -> int:
     from .compiler import compile as compile_model
     _check_passes(a)
     c = compile_model(_model_path(a.model), target=a.target, out_dir=a.output, rounding=a.rounding,
-                      planner=a.planner, name=a.name, arena_limit=a.arena_limit, exact=a.exact,
+                      planner=a.planner, schedule=a.schedule, name=a.name, arena_limit=a.arena_limit, exact=a.exact,
                       backends=a.backends, io=a.io, disabled_passes=tuple(a.disable_pass))
     r = c.report
     print(f"{a.model} -> {a.output}/{c.name}.c, {c.name}.h ({len(c.calls)} ops, arena {r['arena_bytes']:,} bytes, "
@@ -138,7 +138,12 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compile", help="compile a model to C")
     common(c)
     c.add_argument("-o", "--output", required=True, help="output folder (replaced atomically)")
-    c.add_argument("--planner", default="greedy_by_size", help="arena planner")
+    c.add_argument("--planner", default="best",
+                   help="arena planner: best (default: the smallest arena of all), greedy_by_size, "
+                        "greedy_by_conflicts, hill_climb, branch_and_bound")
+    c.add_argument("--schedule", choices=["search", "given"], default="search",
+                   help="op order: search (default) picks the order with the smallest peak of live bytes; "
+                        "given keeps the model's order")
     c.add_argument("--name", default=None, help="C symbol prefix (default: from the file name)")
     c.add_argument("--arena-limit", type=int, default=None, metavar="BYTES",
                    help="fail if the arena needs more than this (default: the target's RAM, if it states one)")

@@ -129,7 +129,7 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
     names = _Names(name)
     steps = []
     for step, call in enumerate(calls):
-        if call.alias:
+        if call.alias or step in plan.elided:
             continue
         args = [render_arg(a, step, plan, names) for a in call.args]
         text = env().get_template(f"{call.backend}/{call.template}").render(fn=call.function, args=args)
@@ -157,7 +157,8 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
         "steps": steps,
         "runtime_headers": headers,
         "backend_includes": sorted({inc for call in calls for inc in call.includes}),
-        "backends": sorted({call.backend for call in calls if not call.alias}),
+        "backends": sorted({call.backend for step, call in enumerate(calls)
+                            if not call.alias and step not in plan.elided}),
         "scratch_checks": scratch_checks,
         "state": state,
     }

@@ -24,7 +24,8 @@ ROUNDINGS = ("litert", "tflm")
 class Options:
     target: str = "generic"
     rounding: str = "litert"           # follow LiteRT's or TFLM's arithmetic where they differ: litert | tflm
-    planner: str = "greedy_by_size"
+    planner: str = "best"              # arena planner (aotc.memory.PLANNERS) or "best" of them
+    schedule: str = "search"           # search: the op order with the smallest peak; given: the file's order
     name: str | None = None            # C symbol prefix; default from the file name
     source_name: str = "model.tflite"  # for comments and the report (never a full path)
     measure_code: bool = True          # compile once with the host compiler to report code size
@@ -107,6 +108,7 @@ def _compile_graph(graph: Graph, options: Options) -> Compiled:
         raise UsageError(f"unknown --exact '{options.exact}' (known: litert)")
     graph = passes.run(graph, target, disabled=tuple(options.disabled_passes or ()))
     calls = lower(graph, target, options)
+    calls = memory.schedule(graph, calls, target.alignment, options.schedule)
     plan = memory.plan(graph, calls, target.alignment, options.planner, options.io)
     limit = options.arena_limit if options.arena_limit is not None else target.raw.get("ram_bytes")
     memory.check_fits(plan, limit, "--arena-limit" if options.arena_limit is not None else f"target {target.name}'s RAM")

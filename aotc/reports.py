@@ -2,9 +2,10 @@
 
 report.json, schema version 1:
   aotc_version, target, model, arena_bytes, lower_bound_bytes, weights_bytes, tables_bytes,
-  planner, rounding, total_macs, code_bytes, code_size {text, rodata, data, bss, compiler},
+  planner, planners {name: arena bytes}, memory_reuse [{step, kind, rule, tensor, over, bytes}],
+  rounding, total_macs, code_bytes, code_size {text, rodata, data, bss, compiler},
   inputs/outputs [{name, dtype, shape, scale, zero_point}],
-  ops [{step, kind, source_ops, backend, function, input_shapes, output_shapes, macs,
+  ops [{step, kind, source_ops, backend, function, alias, elided, input_shapes, output_shapes, macs,
         weight_bytes, table_bytes, scratch_bytes, note}]
 New keys may be added; existing keys keep their meaning.
 """
@@ -36,6 +37,7 @@ def build(graph, calls, plan, target, options, code: dict | None = None) -> dict
             "backend": call.backend,
             "function": call.function or None,
             "alias": call.alias,
+            "elided": step in plan.elided,
             "input_shapes": [list(t.shape) for t in call.op.inputs if t is not None],
             "output_shapes": [list(t.shape) for t in call.op.outputs],
             "macs": call.macs,
@@ -55,6 +57,8 @@ def build(graph, calls, plan, target, options, code: dict | None = None) -> dict
         "weights_bytes": sum(weights.values()),
         "tables_bytes": sum(c.const_bytes for c in calls),
         "planner": plan.planner,
+        "planners": plan.candidates,
+        "memory_reuse": plan.reuses,
         "rounding": options.rounding,
         "total_macs": sum(c.macs for c in calls),
         "code_bytes": code["text"] if code else None,
@@ -83,11 +87,13 @@ def to_text(r: dict) -> str:
     for o in r["ops"]:
         src = "+".join(map(str, o["source_ops"]))
         shape = "x".join(map(str, o["output_shapes"][0])) if o["output_shapes"] else "-"
-        lines.append(f"{o['step']:>4}  {src:<22} {o['kind']:<20} {o['backend'] if not o['alias'] else 'alias':<10} "
+        lines.append(f"{o['step']:>4}  {src:<22} {o['kind']:<20} {'alias' if o['alias'] else 'in place' if o.get('elided') else o['backend']:<10} "
                      f"{shape:<18} {o['macs']:>10,} {o['weight_bytes']:>9,}")
     gap = r["arena_bytes"] - r["lower_bound_bytes"]
     lines += ["",
               f"arena        {r['arena_bytes']:>10,} bytes ({r['planner']}; lower bound {r['lower_bound_bytes']:,}, gap {gap:,})",
+              *([f"planners     " + ", ".join(f"{k} {v:,}" for k, v in r["planners"].items())] if r.get("planners") else []),
+              *[f"reuse        step {u['step']} {u['kind']}: {u['rule']}, {u['bytes']:,} bytes" for u in r.get("memory_reuse", [])],
               f"weights      {r['weights_bytes']:>10,} bytes (+ {r['tables_bytes']:,} bytes of compile-time tables)",
               f"MACs         {r['total_macs']:>10,}"]
     p = r.get("passes") or {}

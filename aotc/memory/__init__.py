@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from ..errors import ModelError, UsageError
 from ..ir import Graph, Tensor
 from .check import check
-from .liveness import Buffer, buffers, lower_bound, round_up
-from .planners import PLANNERS
-
+from .liveness import Buffer, liveness, lower_bound, round_up
+from .planners import HEURISTICS, PLANNERS, arena_size
+from .schedule import search as search_schedule
 
 IO_MODES = ("caller", "arena")
+SCHEDULES = ("search", "given")
 
 
 @dataclass
@@ -21,13 +22,16 @@ class Plan:
     lower_bound: int
     planner: str
     align: int
-    alias: dict[Tensor, Tensor]
+    views: dict[Tensor, tuple[Tensor, int]]   # tensor -> (owner tensor, byte offset in the owner)
     io: str = "arena"
     # tensors whose storage is a caller's buffer: owner tensor -> ("input" | "output", position)
     external: dict[Tensor, tuple[str, int]] = field(default_factory=dict)
+    elided: set[int] = field(default_factory=set)      # steps that need no code (concat in place)
+    reuses: list[dict] = field(default_factory=list)   # in-place and concat rules applied
+    candidates: dict[str, int] = field(default_factory=dict)   # planner -> arena bytes (for "best")
 
     def owner(self, t: Tensor) -> Tensor:
-        return self.alias.get(t, t)
+        return self.views.get(t, (t, 0))[0]
 
     def buffer_of(self, t: Tensor) -> Buffer:
         t = self.owner(t)
@@ -42,38 +46,62 @@ class Plan:
         return ext if ext is not None else ("arena", self.offset_of(t))
 
     def offset_of(self, t: Tensor) -> int:
-        return self.offsets[self.buffer_of(t).name]
+        return self.offsets[self.buffer_of(t).name] + self.views.get(t, (t, 0))[1]
 
     def scratch_offset(self, step: int) -> int:
         return self.offsets[f"scratch{step}"]
 
 
-def external_storage(graph: Graph, alias: dict[Tensor, Tensor]) -> dict[Tensor, tuple[str, int]]:
+def external_storage(graph: Graph, views) -> dict[Tensor, tuple[str, int]]:
     """Zero-copy I/O: kernels read graph inputs from the caller's input buffers and write graph outputs
     straight into the caller's output buffers. An output that views an input, or a second output
     viewing the same tensor as an earlier one, stays a copy (codegen emits it)."""
     external: dict[Tensor, tuple[str, int]] = {}
+
+    def owner(t):
+        return views.get(t, (t, 0))[0]
     for i, t in enumerate(graph.inputs):
-        external[alias.get(t, t)] = ("input", i)
+        external[owner(t)] = ("input", i)
     for j, t in enumerate(graph.outputs):
-        external.setdefault(alias.get(t, t), ("output", j))
+        external.setdefault(owner(t), ("output", j))
     return external
 
 
-def plan(graph: Graph, calls, align: int = 16, planner: str = "greedy_by_size", io: str = "arena") -> Plan:
+def schedule(graph: Graph, calls, align: int = 16, mode: str = "search"):
+    """The calls in the execution order to plan: the given one, or the searched order with the
+    smallest peak of live bytes."""
+    if mode not in SCHEDULES:
+        raise UsageError(f"unknown schedule '{mode}' (known: {', '.join(SCHEDULES)})")
+    if mode == "given":
+        return list(calls)
+    return [calls[i] for i in search_schedule(graph, calls, align)]
+
+
+def plan(graph: Graph, calls, align: int = 16, planner: str = "best", io: str = "arena") -> Plan:
     if planner not in PLANNERS:
         raise UsageError(f"unknown planner '{planner}' (known: {', '.join(sorted(PLANNERS))})")
     if io not in IO_MODES:
         raise UsageError(f"unknown I/O mode '{io}' (known: {', '.join(IO_MODES)})")
-    bufs, alias = buffers(graph, calls, align)
-    external = external_storage(graph, alias) if io == "caller" else {}
-    bufs = [b for b in bufs if b.tensor is None or b.tensor not in external]
-    offsets = PLANNERS[planner](bufs)
+    # per-layer verification ("unshared") reads every tensor after the run: no bytes may be reused
+    live = liveness(graph, calls, align, reuse=planner != "unshared")
+    external = external_storage(graph, live.views) if io == "caller" else {}
+    bufs = [b for b in live.buffers if b.tensor is None or b.tensor not in external]
+    candidates: dict[str, int] = {}
+    chosen = planner
+    if planner == "best":
+        results = {name: PLANNERS[name](bufs) for name in HEURISTICS}
+        candidates = {name: max(round_up(arena_size(bufs, o), align), align) for name, o in results.items()}
+        chosen = min(HEURISTICS, key=lambda n: candidates[n])
+        offsets = results[chosen]
+        chosen = f"best ({chosen})"
+    else:
+        offsets = PLANNERS[planner](bufs)
     # at least one aligned block even when every tensor lives in the caller's buffers: C has no
     # zero-length arrays, and the API stays the same for every model
-    size = max(round_up(max((offsets[b.name] + b.size for b in bufs), default=0), align), align)
+    size = max(round_up(arena_size(bufs, offsets), align), align)
     check(bufs, offsets, size)
-    return Plan(bufs, offsets, size, lower_bound(bufs), planner, align, alias, io, external)
+    return Plan(bufs, offsets, size, lower_bound(bufs), chosen, align, live.views, io, external,
+                live.elided, live.reuses, candidates)
 
 
 def check_fits(plan: Plan, limit: int | None, what: str) -> None:

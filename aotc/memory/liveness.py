@@ -1,10 +1,17 @@
 """Liveness over the schedule: every activation tensor and kernel scratch buffer becomes a Buffer
-with a lifetime [first, last] in op steps. Aliased tensors (RESHAPE/SQUEEZE outputs) share the
-buffer of the tensor they view, whose lifetime grows to cover them. Variable (state) tensors live
-over every step, so no other buffer ever shares their bytes and they survive from invoke to invoke."""
+with a lifetime [first, last] in op steps.
+
+Some tensors get no buffer of their own but a view into another tensor's (owner, byte offset):
+- RESHAPE/SQUEEZE/EXPAND_DIMS outputs view their input (the lowering marks them `alias`);
+- the output of an elementwise op may overwrite an input at that input's last use (the lowering
+  lists such inputs in `inplace`);
+- the inputs of a CONCATENATION along its outermost non-unit axis are written by their producers
+  straight into their slice of the output, and the concatenation disappears.
+The owner's lifetime grows to cover its views. Variable (state) tensors live over every step, so no
+other buffer ever shares their bytes and they survive from invoke to invoke."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import UnsupportedError, where
 from ..ir import Graph, Tensor
@@ -24,34 +31,46 @@ class Buffer:
         return self.first <= other.last and other.first <= self.last
 
 
+@dataclass
+class Liveness:
+    buffers: list[Buffer]
+    views: dict[Tensor, tuple[Tensor, int]]    # tensor -> (owner tensor, byte offset in the owner)
+    elided: set[int] = field(default_factory=set)          # steps whose op needs no code
+    reuses: list[dict] = field(default_factory=list)       # what each in-place / concat rule did
+
+
 def round_up(n: int, align: int) -> int:
     return (n + align - 1) // align * align
 
 
-def buffers(graph: Graph, calls, align: int) -> tuple[list[Buffer], dict[Tensor, Tensor]]:
-    """Return the buffers to place and the alias map (tensor -> tensor owning its storage)."""
-    root: dict[Tensor, Tensor] = {}
+class _Views:
+    """Union of tensors into owners with byte offsets."""
 
-    def owner(t: Tensor) -> Tensor:
-        while t in root:
-            t = root[t]
-        return t
+    def __init__(self):
+        self.parent: dict[Tensor, tuple[Tensor, int]] = {}
 
-    for call in calls:
-        if call.alias:
-            src = owner(call.op.inputs[0])
-            if src.is_const:  # nothing would ever write the output's bytes in the arena
-                raise UnsupportedError(f"{where(call.op, call.op.outputs[0])}: output views constant data "
-                                       "(a graph output that is a reshaped constant is not supported)")
-            root[call.op.outputs[0]] = src
+    def find(self, t: Tensor) -> tuple[Tensor, int]:
+        off = 0
+        while t in self.parent:
+            t, d = self.parent[t]
+            off += d
+        return t, off
 
+    def owner(self, t: Tensor) -> Tensor:
+        return self.find(t)[0]
+
+    def attach(self, t: Tensor, owner: Tensor, offset: int = 0) -> None:
+        self.parent[t] = (owner, offset)
+
+
+def _spans(graph: Graph, calls, views: _Views) -> dict[Tensor, list[int]]:
     last_step = max(len(calls) - 1, 0)
     span: dict[Tensor, list[int]] = {}
 
     def touch(t: Tensor | None, step: int) -> None:
         if t is None or t.is_const:
             return
-        t = owner(t)
+        t = views.owner(t)
         s = span.setdefault(t, [step, step])
         s[0], s[1] = min(s[0], step), max(s[1], step)
 
@@ -64,16 +83,100 @@ def buffers(graph: Graph, calls, align: int) -> tuple[list[Buffer], dict[Tensor,
             touch(t, step)
     for t in graph.outputs:
         touch(t, last_step)
-    for t in list(span):   # state lives for the whole invoke and keeps its bytes between invokes
+    for t in list(span):
         if t.variable:
             span[t] = [0, last_step]
+    return span
 
+
+def _concat_slices(call) -> list[int] | None:
+    """Byte offsets of each input in the output when a CONCATENATION only stacks contiguous blocks
+    (every dimension before the axis is 1) and changes no value (same type and quantization)."""
+    from ..ops.registry import same_quant
+    op = call.op
+    y = op.outputs[0]
+    axis = op.attrs.get("axis", 0)
+    axis = axis + len(y.shape) if axis < 0 else axis
+    if any(d != 1 for d in y.shape[:axis]) or op.attrs.get("activation", "NONE") != "NONE":
+        return None
+    offsets, off = [], 0
+    for t in op.inputs:
+        if t is None or t.is_const or t.variable or t.dtype != y.dtype or not same_quant(t, y):
+            return None
+        offsets.append(off)
+        off += t.nbytes
+    return offsets if off == y.nbytes else None
+
+
+def liveness(graph: Graph, calls, align: int, reuse: bool = True) -> Liveness:
+    """Buffers and views for `calls` in schedule order. With `reuse`, apply the in-place and
+    concatenation rules; aliases (views that need no code) always apply."""
+    views = _Views()
+    for call in calls:
+        if call.alias:
+            src = views.owner(call.op.inputs[0])
+            if src.is_const:  # nothing would ever write the output's bytes in the arena
+                raise UnsupportedError(f"{where(call.op, call.op.outputs[0])}: output views constant data "
+                                       "(a graph output that is a reshaped constant is not supported)")
+            views.attach(call.op.outputs[0], src)
+    elided: set[int] = set()
+    reuses: list[dict] = []
+    if reuse:
+        # graph inputs belong to the caller (or to the copy-in), graph outputs must keep their value
+        pinned = {views.owner(t) for t in list(graph.inputs) + list(graph.outputs)}
+        span = _spans(graph, calls, views)
+        for step, call in enumerate(calls):
+            if call.inplace and not call.alias:
+                _try_inplace(step, call, views, span, pinned, reuses)
+            elif call.op.kind == "CONCATENATION" and not call.alias:
+                if _try_concat(step, call, views, span, pinned, reuses):
+                    elided.add(step)
+    span = _spans(graph, calls, views)
     bufs = [Buffer(f"t{t.index}" if t.index >= 0 else t.name, t.nbytes, align, s[0], s[1], tensor=t)
             for t, s in span.items()]
     for step, call in enumerate(calls):
         if call.scratch_bytes:
             bufs.append(Buffer(f"scratch{step}", call.scratch_bytes, align, step, step))
-    return bufs, {t: owner(t) for t in root}
+    all_views = {t: views.find(t) for t in views.parent}
+    return Liveness(bufs, all_views, elided, reuses)
+
+
+def _free(t: Tensor, views: _Views, pinned: set) -> bool:
+    return not (t.is_const or t.variable or t in pinned or t in views.parent)
+
+
+def _try_inplace(step, call, views: _Views, span, pinned, reuses) -> None:
+    y = call.op.outputs[0]
+    if not _free(y, views, pinned):
+        return
+    for i in call.inplace:
+        x = call.op.inputs[i]
+        src, off = views.find(x)
+        if off or not _free(src, views, pinned) or src.nbytes != y.nbytes or span[src][1] != step:
+            continue   # a slice of something, someone else's, or still read after this op
+        views.attach(y, src)
+        span[src][1] = span.pop(y)[1]
+        reuses.append({"step": step, "kind": call.op.kind, "rule": "in-place",
+                       "tensor": y.index, "over": src.index, "bytes": y.nbytes})
+        return
+
+
+def _try_concat(step, call, views: _Views, span, pinned, reuses) -> bool:
+    y = call.op.outputs[0]
+    offsets = _concat_slices(call)
+    if offsets is None or not _free(y, views, pinned):
+        return False
+    ins = call.op.inputs
+    if len(set(map(id, ins))) != len(ins) or not all(_free(t, views, pinned) for t in ins):
+        return False
+    first = min(span[t][0] for t in ins)
+    for t, off in zip(ins, offsets):
+        views.attach(t, y, off)
+        span.pop(t)
+    span[y][0] = first
+    reuses.append({"step": step, "kind": call.op.kind, "rule": "concat-in-place",
+                   "tensor": y.index, "over": [t.index for t in ins], "bytes": y.nbytes})
+    return True
 
 
 def lower_bound(bufs: list[Buffer]) -> int:

@@ -1,11 +1,15 @@
-"""Arena planners, chosen by name. Each returns {buffer name: offset}; the shared placement routine
-puts a buffer at the lowest aligned offset that overlaps no already-placed buffer alive at the same
-time, so planners differ only in the order they place buffers (as in TVM's USMP)."""
+"""Arena planners, chosen by name. Each maps buffers to {buffer name: offset}.
+
+The heuristics share one placement routine (a buffer goes to the lowest aligned offset that overlaps
+no already-placed buffer alive at the same time), so they differ only in the order they place
+buffers, as in TVM's USMP. `branch_and_bound` searches placements exactly, and `best` runs them all
+and keeps the smallest arena. Everything is deterministic: no clocks, seeded randomness only."""
 from __future__ import annotations
 
+import random
 from typing import Callable
 
-from .liveness import Buffer, round_up
+from .liveness import Buffer, lower_bound, round_up
 
 PLANNERS: dict[str, Callable[[list[Buffer]], dict[str, int]]] = {}
 
@@ -15,6 +19,10 @@ def planner(name: str):
         PLANNERS[name] = fn
         return fn
     return register
+
+
+def arena_size(bufs: list[Buffer], offsets: dict[str, int]) -> int:
+    return max((offsets[b.name] + b.size for b in bufs), default=0)
 
 
 def place_in_order(order: list[Buffer]) -> dict[str, int]:
@@ -36,6 +44,84 @@ def place_in_order(order: list[Buffer]) -> dict[str, int]:
 def greedy_by_size(bufs: list[Buffer]) -> dict[str, int]:
     """TFLM's GreedyMemoryPlanner: largest first; ties by earlier first use, then by name."""
     return place_in_order(sorted(bufs, key=lambda b: (-b.size, b.first, b.name)))
+
+
+@planner("greedy_by_conflicts")
+def greedy_by_conflicts(bufs: list[Buffer]) -> dict[str, int]:
+    """USMP's greedy_by_conflicts: the buffers overlapping the most others in time first, then the
+    largest."""
+    conflicts = {b.name: sum(1 for o in bufs if o is not b and o.overlaps_in_time(b)) for b in bufs}
+    return place_in_order(sorted(bufs, key=lambda b: (-conflicts[b.name], -b.size, b.first, b.name)))
+
+
+@planner("hill_climb")
+def hill_climb(bufs: list[Buffer], iterations: int = 400, seed: int = 0) -> dict[str, int]:
+    """USMP's hill climb: start from the size order and swap two buffers of the placement order,
+    keeping the swap when the arena does not grow (seeded, so deterministic)."""
+    order = sorted(bufs, key=lambda b: (-b.size, b.first, b.name))
+    best = place_in_order(order)
+    best_size = arena_size(bufs, best)
+    bound = lower_bound(bufs)
+    rng = random.Random(seed)
+    for _ in range(iterations if len(order) > 1 else 0):
+        if best_size <= bound:
+            break
+        i, j = rng.randrange(len(order)), rng.randrange(len(order))
+        order[i], order[j] = order[j], order[i]
+        offsets = place_in_order(order)
+        size = arena_size(bufs, offsets)
+        if size <= best_size:
+            best, best_size = offsets, size
+        else:
+            order[i], order[j] = order[j], order[i]
+    return best
+
+
+@planner("branch_and_bound")
+def branch_and_bound(bufs: list[Buffer], node_budget: int = 200_000) -> dict[str, int]:
+    """Exact search over placements, within a node budget. Every placement can be normalised so each
+    buffer sits at 0 or right above a buffer it overlaps in time, so only those offsets are tried;
+    a branch stops when its arena reaches the best found. Starts from the best heuristic plan and
+    returns it unless a smaller one is found: the result is optimal when the search finishes within
+    the budget or when the arena equals the lower bound."""
+    start = min((PLANNERS[n](bufs) for n in ("greedy_by_size", "greedy_by_conflicts")),
+                key=lambda o: arena_size(bufs, o))
+    best = [arena_size(bufs, start), dict(start)]
+    bound = lower_bound(bufs)
+    order = sorted(bufs, key=lambda b: (-b.size, b.first, b.name))
+    nodes = [0]
+    placed: list[tuple[Buffer, int]] = []
+
+    def search(k: int, top: int) -> None:
+        if best[0] <= bound or nodes[0] >= node_budget:
+            return
+        if k == len(order):
+            best[0], best[1] = top, {b.name: off for b, off in placed}
+            return
+        buf = order[k]
+        overlapping = [(off, off + b.size) for b, off in placed if b.overlaps_in_time(buf)]
+        candidates = sorted({0} | {round_up(end, buf.align) for _, end in overlapping})
+        for off in candidates:
+            if max(top, off + buf.size) >= best[0]:
+                break
+            if any(off < end and start < off + buf.size for start, end in overlapping):
+                continue
+            nodes[0] += 1
+            placed.append((buf, off))
+            search(k + 1, max(top, off + buf.size))
+            placed.pop()
+
+    search(0, 0)
+    return best[1]
+
+
+HEURISTICS = ("greedy_by_size", "greedy_by_conflicts", "hill_climb", "branch_and_bound")
+
+
+@planner("best")
+def best(bufs: list[Buffer]) -> dict[str, int]:
+    """The smallest arena any planner finds (ties go to the first in HEURISTICS)."""
+    return min((PLANNERS[n](bufs) for n in HEURISTICS), key=lambda o: arena_size(bufs, o))
 
 
 @planner("unshared")
