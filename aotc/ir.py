@@ -98,6 +98,7 @@ class Op:
     index: int = -1
     version: int = 1
     sources: tuple[int, ...] = ()
+    intermediates: list[Tensor] = field(default_factory=list)   # quantization-only tensors (LSTM gates)
 
     def __post_init__(self):
         if not self.sources:

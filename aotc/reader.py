@@ -257,7 +257,10 @@ class _Reader:
                     opts = getattr(tflite, opdef.options)()
                     opts.Init(table.Bytes, table.Pos)
             attrs = opdef.parse(opts)
-            return Op(kind, ins, outs, attrs, i, version)
+            # intermediates: tensors that carry only quantization parameters (quantized LSTM gates)
+            inter = [tensor_ref(int(t), f"op {i} {kind} intermediate {j}")
+                     for j, t in enumerate(fb.IntermediatesAsNumpy())] if fb.IntermediatesLength() else []
+            return Op(kind, ins, outs, attrs, i, version, intermediates=inter)
 
     def _check_structure(self, g: Graph) -> None:
         for kind, ts in (("input", g.inputs), ("output", g.outputs)):

@@ -50,6 +50,7 @@ class _Op:
     outputs: list
     options: dict
     version: int
+    intermediates: list = field(default_factory=list)
 
 
 @dataclass
@@ -80,11 +81,13 @@ class ModelBuilder:
                                     variable))
         return len(self.tensors) - 1
 
-    def op(self, kind: str, inputs, outputs, options: dict | None = None, version: int = 1) -> None:
-        """Add an operator. `options` maps the schema's field names (e.g. "StrideW") to values."""
+    def op(self, kind: str, inputs, outputs, options: dict | None = None, version: int = 1,
+           intermediates=()) -> None:
+        """Add an operator. `options` maps the schema's field names (e.g. "StrideW") to values;
+        `intermediates` are tensor indices carrying only quantization (quantized LSTM)."""
         if (kind, version) not in self.opcodes:
             self.opcodes.append((kind, version))
-        self.ops.append(_Op(kind, list(inputs), list(outputs), options or {}, version))
+        self.ops.append(_Op(kind, list(inputs), list(outputs), options or {}, version, list(intermediates)))
 
     # -- serialization ---------------------------------------------------------------------------
 
@@ -143,6 +146,7 @@ class ModelBuilder:
         op_offs = []
         for o in self.ops:
             ins, outs = int_vec(o.inputs), int_vec(o.outputs)
+            inter = int_vec(o.intermediates) if o.intermediates else None
             opt_name = OPS[o.kind].options if o.kind in OPS else None
             if o.options and opt_name is None:
                 raise ValueError(f"{o.kind}: options given but aotc knows no options table for this op")
@@ -151,6 +155,8 @@ class ModelBuilder:
             tflite.OperatorAddOpcodeIndex(b, self.opcodes.index((o.kind, o.version)))
             tflite.OperatorAddInputs(b, ins)
             tflite.OperatorAddOutputs(b, outs)
+            if inter is not None:
+                tflite.OperatorAddIntermediates(b, inter)
             if opt_off is not None:
                 tflite.OperatorAddBuiltinOptionsType(
                     b, getattr(tflite.BuiltinOptions, opt_name))
