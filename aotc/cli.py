@@ -69,6 +69,28 @@ def cmd_inspect(a) -> int:
     return 0
 
 
+def cmd_plan(a) -> int:
+    from .compiler import Options, compile_graph
+    from .memory import picture
+    from .reader import read
+    _check_passes(a)
+    path = _model_path(a.model)
+    for dest in (a.svg, a.png):
+        if dest and not Path(dest).resolve().parent.is_dir():
+            raise UsageError(f"{dest}: its folder does not exist")
+    options = Options(target=a.target, rounding=a.rounding or "litert", planner=a.planner, schedule=a.schedule,
+                      measure_code=False, io=a.io, backends=a.backends, disabled_passes=tuple(a.disable_pass),
+                      source_name=path.name)
+    c = compile_graph(read(path), options)
+    print(picture.table(c.plan, c.calls), end="")
+    for dest, render in ((a.svg, lambda: picture.svg(c.plan, c.calls, path.name).encode()),
+                         (a.png, lambda: picture.png(c.plan, c.calls))):
+        if dest:
+            Path(dest).write_bytes(render())
+            print(f"wrote {dest}")
+    return 0
+
+
 def cmd_demo(a) -> int:
     from .demo import write_demo_model
     path = write_demo_model(Path(a.output))
@@ -197,6 +219,14 @@ def parser() -> argparse.ArgumentParser:
                    help="litert: the ops where CMSIS-NN differs from LiteRT run on the generic kernels "
                         "(measure what bit-exactness with LiteRT costs)")
     b.set_defaults(func=cmd_bench)
+
+    pl = sub.add_parser("plan", help="the arena plan of a model: buffers, offsets, lifetimes; optional picture")
+    common(pl)
+    pl.add_argument("--planner", default="best", help="arena planner (as for compile)")
+    pl.add_argument("--schedule", choices=["search", "given"], default="search", help="op order (as for compile)")
+    pl.add_argument("--svg", default=None, metavar="FILE", help="draw the plan (time x address) as SVG")
+    pl.add_argument("--png", default=None, metavar="FILE", help="draw the plan as PNG")
+    pl.set_defaults(func=cmd_plan)
 
     t = sub.add_parser("targets", help="list the available targets")
     t.set_defaults(func=cmd_targets)
