@@ -85,4 +85,51 @@ AOTC_KERNEL void aotc_activation_hard_swish_f32(const float *in, float *out, int
     }
 }
 
+/* reference_integer_ops::Logistic (int16): rescale the input to 1/(3*4096) units, interpolate the
+ * sigmoid(i/24) table (0.16) on |x|, mirror for negative x, round to Q0.15. */
+AOTC_KERNEL void aotc_activation_logistic_s16(const int16_t *in, int16_t *out, int32_t n, int32_t mult,
+                                              int32_t shift, const uint16_t *table)
+{
+    const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const int32_t x = ((int32_t)in[i] * mult + round) >> shift;
+        const uint32_t ax = (uint32_t)(x < 0 ? -x : x);
+        const uint32_t uh = ax >> 9;
+        uint32_t r;
+        if (uh >= 255u) {
+            r = 0x7FFFu << 10;
+        } else {
+            const uint32_t ua = table[uh];
+            const uint32_t ub = table[uh + 1u];
+            r = (ua << 9) + (ax & 0x1FFu) * (ub - ua);
+        }
+        r = x >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
+        out[i] = (int16_t)(r >> 10);
+    }
+}
+
+/* reference_integer_ops::Tanh (int16): tanh(x) = 2 sigmoid(2x) - 1 on the same table */
+AOTC_KERNEL void aotc_activation_tanh_s16(const int16_t *in, int16_t *out, int32_t n, int32_t mult,
+                                          int32_t shift, const uint16_t *table)
+{
+    const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const int32_t x = ((int32_t)in[i] * mult + round) >> shift;
+        const uint32_t ax = (uint32_t)(x < 0 ? -x : x);
+        const uint32_t uh = ax >> 8;
+        int32_t r;
+        if (uh >= 255u) {
+            r = (int32_t)(0xFFFFu << 8);
+        } else {
+            const uint32_t ua = table[uh];
+            const uint32_t ub = table[uh + 1u];
+            r = (int32_t)((ua << 8) + (ax & 0xFFu) * (ub - ua));
+        }
+        r = x >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
+        out[i] = (int16_t)(r >> 8);
+    }
+}
+
 #endif

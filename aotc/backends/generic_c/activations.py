@@ -7,12 +7,21 @@ reference arithmetic for all 256 inputs and emits a table; the kernel is out[i] 
   LOGISTIC / TANH: LiteRT's LUTPopulate<int8_t> in float with libm expf/tanhf (the host libm, as
       LiteRT itself uses), rounding with roundf.
   HARD_SWISH: reference_ops::HardSwish's 16-bit fixed-point arithmetic, mirrored in Python.
+  LEAKY_RELU: QuantizeLeakyRelu (identity / alpha multipliers from float32 scale ratios).
+  ELU: LUTPopulate with expm1f (LiteRT's builtin kernel; ELU is not in its reference resolver).
+  GELU: LUTPopulate with GeluTransform (erfcf) or GeluTransformApproximate (tanhf).
+int16 LOGISTIC / TANH: reference_integer_ops::Logistic / Tanh, the 256-entry sigmoid(i/24) table with
+  linear interpolation (aotc_activation_logistic_s16 / _tanh_s16); LiteRT and TFLM agree.
+int16 GELU: LUTPopulate<int16_t> (513 entries) with LUTLookup. int16 LEAKY_RELU and PRELU in C.
 int16 RELU / RELU6: the same QuantizedReluX arithmetic in C (aotc_activation_relu_s16).
 float32: the reference kernels in C (libm expf / tanhf).
 
 rounding == "tflm" follows TFLM's kernels where they differ from LiteRT's:
   RELU6 (int8 and int16): Relu6Quantized, a clamp to [zp_in, zp_in + round(6 / s_in)] in the input's
       quantization, without rescaling to the output's.
+  ELU int8: TFLM's table uses expf(x) - 1 instead of expm1f.
+  PRELU int8 / int16: multipliers computed in double (LiteRT: float32 ratios).
+  CAST float -> integer: NaN gives 0 (LiteRT: the type's maximum) -- in unary.py.
   LOGISTIC / TANH int8: reference_integer_ops fixed-point kernels (input rescaled to gemmlowp Q4.27
       with a frexp multiplier, gemmlowp::logistic / gemmlowp::tanh, RoundingDivideByPOT to Q0.7 or
       Q0.8); the output quantization is not read (TANH emits 1/128, zp 0 whatever the model says).
@@ -25,12 +34,13 @@ import math
 
 import numpy as np
 
-from ...ops.activations import RELU_BOUNDS
+from ...ops.activations import RELU_BOUNDS, int16_sigmoid_params, prelu_alpha_period
 from ...quant import QRANGE, f32, multiply_by_quantized_multiplier, quantize_multiplier, tflite_round
 from ..base import ConstArray, KernelCall, TensorRef, c_literal
 from . import lowering
 from .softmax import _rdbpot as _rdbpot32
 from .softmax import _sat_shl, _srdhm, _wrap32, exp_on_negative_values
+from .unary import float_lut, libm_fn, roundf, lut_s8_call, lut_s16, lut_s16_call, mbqm
 
 F = np.float32
 
@@ -48,9 +58,7 @@ def _libm_fn(name: str):
     return fn
 
 
-def _roundf(x: np.float32) -> np.float32:
-    """roundf: half away from zero, in float."""
-    return F(math.floor(x + 0.5)) if x >= 0 else F(-math.floor(-x + 0.5))
+_roundf = roundf   # roundf: half away from zero, in float
 
 
 def relu_params(op):
@@ -87,21 +95,6 @@ def tflm_relu6_lut(op) -> np.ndarray:
     quantization (LiteRT rescales to the output's; the two differ when the scales do)."""
     zero, six = tflm_relu6_bounds(op)
     return np.clip(np.arange(-128, 128), zero, six).astype(np.int8)
-
-
-def float_lut(op, transform) -> np.ndarray:
-    """LiteRT LUTPopulateInt8: dequantize in float, transform, roundf(t * (1 / s_out)) + zp_out."""
-    x, y = op.inputs[0], op.outputs[0]
-    s_in, zp_in = F(x.quant.s), x.quant.zp
-    inv = F(F(1.0) / F(y.quant.s))
-    out = []
-    for val in range(-128, 128):
-        deq = F(s_in * F(val - zp_in))
-        t = F(transform(deq))
-        r = _roundf(F(t * inv))
-        q = int(F(r + F(y.quant.zp)))
-        out.append(max(-128, min(127, q)))
-    return np.array(out, dtype=np.int8)
 
 
 def logistic_lut(op) -> np.ndarray:
@@ -290,6 +283,12 @@ def lower_activation(op, options):
         return KernelCall(op, "generic_c", "aotc_activation_lut_s8",
                           [TensorRef(x, True), TensorRef(y), n, lut], consts=[lut],
                           note="256-entry table computed at compile time")
+    if x.dtype == "int16" and op.kind in ("LOGISTIC", "TANH"):
+        mult, shift = int16_sigmoid_params(op)
+        table = ConstArray("sigmoid", "uint16_t", sigmoid_table_uint16())
+        return KernelCall(op, "generic_c", f"aotc_activation_{op.kind.lower()}_s16",
+                          [TensorRef(x, True), TensorRef(y), n, mult, shift, table], consts=[table],
+                          note="TFLite's int16 sigmoid table with linear interpolation")
     if x.dtype == "int16" and op.kind == "RELU6" and options.rounding == "tflm":
         zero, six = tflm_relu6_bounds(op)
         return KernelCall(op, "generic_c", "aotc_activation_clamp_s16",
@@ -305,3 +304,110 @@ def lower_activation(op, options):
     lo, hi = RELU_BOUNDS[op.kind]
     return KernelCall(op, "generic_c", "aotc_activation_relu_f32",
                       [TensorRef(x, True), TensorRef(y), n, c_literal(lo), c_literal(hi)])
+
+
+# ---- int16 LOGISTIC / TANH, LEAKY_RELU, ELU, GELU, PRELU --------------------------------------
+
+_SIGMOID_FIX = {4, 8, 12, 14, 15, 16, 17, 19, 20, 21, 22, 25, 27, 28, 29, 30, 31, 33, 34, 35, 37, 39, 40, 41,
+                43, 44, 45, 46, 49, 50, 54, 62, 63, 64, 66, 82, 86, 93, 100, 103, 112, 116, 135, 255}
+
+
+def sigmoid_table_uint16() -> np.ndarray:
+    """TFLite's sigmoid_table_uint16: sigmoid(i / 24) in 0.16 format. The hard-coded table is the
+    rounded value except at the listed entries, which are one more."""
+    return np.array([int(math.floor(65536.0 / (1.0 + math.exp(-i / 24.0)) + 0.5)) + (i in _SIGMOID_FIX)
+                     for i in range(256)], dtype=np.uint16)
+
+
+def leaky_relu_params(op, rounding: str):
+    x, y = op.inputs[0], op.outputs[0]
+    s_in, s_out, alpha = F(x.quant.s), F(y.quant.s), F(op.attrs["alpha"])
+    m_a, s_a = quantize_multiplier(f32(F(F(s_in * alpha) / s_out)))
+    m_i, s_i = quantize_multiplier(f32(F(s_in / s_out)))
+    return m_i, s_i, abs(m_a), s_a, m_a < 0
+
+
+def leaky_relu_lut(op, rounding: str) -> np.ndarray:
+    x, y = op.inputs[0], op.outputs[0]
+    m_i, s_i, m_a, s_a, neg = leaky_relu_params(op, rounding)
+    out = []
+    for val in range(-128, 128):
+        v = val - x.quant.zp
+        if v >= 0:
+            r = mbqm(v, m_i, s_i)
+        else:
+            r = mbqm(v, m_a, s_a)
+            r = -r if neg else r
+        out.append(max(-128, min(127, r + y.quant.zp)))
+    return np.array(out)
+
+
+def elu_transform(rounding: str):
+    if rounding == "tflm":
+        expf = libm_fn("expf")
+        return lambda v: F(expf(v) - F(1.0)) if v < F(0) else v
+    expm1f = libm_fn("expm1f")
+    return lambda v: expm1f(v) if v < F(0) else v
+
+
+_SQRT1_2 = F(-0.7071067811865476)          # static_cast<float>(-M_SQRT1_2)
+_SQRT_2_PI = F(1.1283791670955126 * 0.7071067811865476)   # float(M_2_SQRTPI * M_SQRT1_2)
+
+
+def gelu_transform(approximate: bool):
+    if approximate:
+        tanhf = libm_fn("tanhf")
+        return lambda v: F(F(F(0.5) * v) * F(F(1.0) + tanhf(F(_SQRT_2_PI * F(v + F(F(F(F(0.044715) * v) * v) * v))))))
+    erfcf = libm_fn("erfcf")
+    return lambda v: F(F(F(0.5) * v) * erfcf(F(v * _SQRT1_2)))
+
+
+@lowering("LEAKY_RELU", "ELU", "GELU", inplace=True)
+def lower_more_activations(op, options):
+    x, y = op.inputs[0], op.outputs[0]
+    n = x.size
+    io = [TensorRef(x, True), TensorRef(y), n]
+    if op.kind == "LEAKY_RELU":
+        if x.dtype == "int8":
+            return lut_s8_call(op, leaky_relu_lut(op, options.rounding))
+        if x.dtype == "int16":
+            m_i, s_i, m_a, s_a, neg = leaky_relu_params(op, options.rounding)
+            return KernelCall(op, "generic_c", "aotc_unary_leaky_relu_s16",
+                              io + [x.quant.zp, y.quant.zp, m_i, s_i, m_a, s_a, int(neg)])
+        return KernelCall(op, "generic_c", "aotc_unary_leaky_relu_f32", io + [c_literal(op.attrs["alpha"])])
+    if op.kind == "ELU":
+        if x.dtype == "int8":
+            return lut_s8_call(op, float_lut(op, elu_transform(options.rounding)))
+        fn = "aotc_unary_elu_tflm_f32" if options.rounding == "tflm" else "aotc_unary_elu_f32"
+        return KernelCall(op, "generic_c", fn, io)
+    approximate = op.attrs["approximate"]
+    if x.dtype == "int8":
+        return lut_s8_call(op, float_lut(op, gelu_transform(approximate)))
+    if x.dtype == "int16":
+        return lut_s16_call(op, lut_s16(op, gelu_transform(approximate)))
+    return KernelCall(op, "generic_c", "aotc_unary_gelu_f32", io + [int(approximate)])
+
+
+@lowering("PRELU", inplace=True)
+def lower_prelu(op, options):
+    x, a, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    period, values = prelu_alpha_period(op)
+    alpha = TensorRef(a, True)
+    consts = []
+    if values is not None:
+        alpha = ConstArray("alpha", "float" if a.dtype == "float32" else "int8_t",
+                           values.astype(np.float32 if a.dtype == "float32" else np.int8))
+        consts = [alpha]
+    if x.dtype == "float32":
+        return KernelCall(op, "generic_c", "aotc_unary_prelu_f32",
+                          [TensorRef(x, True), alpha, TensorRef(y), x.size, period], consts=consts)
+    if options.rounding == "tflm":   # TFLM computes the ratios in double
+        m1 = float(F(x.quant.s)) / float(F(y.quant.s))
+        m2 = float(F(x.quant.s)) * float(F(a.quant.s)) / float(F(y.quant.s))
+    else:                            # LiteRT: float32 arithmetic
+        m1 = f32(F(x.quant.s) / F(y.quant.s))
+        m2 = f32(F(F(x.quant.s) * F(a.quant.s)) / F(y.quant.s))
+    (q1, s1), (q2, s2) = quantize_multiplier(m1), quantize_multiplier(m2)
+    return KernelCall(op, "generic_c", f"aotc_unary_prelu_{'s8' if x.dtype == 'int8' else 's16'}",
+                      [TensorRef(x, True), alpha, TensorRef(y), x.size, period, x.quant.zp, a.quant.zp,
+                       y.quant.zp, q1, s1, q2, s2], consts=consts)
