@@ -451,9 +451,10 @@ def _diff(ours: np.ndarray, ref: np.ndarray, dtype: str) -> tuple[float, int]:
     ref = np.asarray(ref).reshape(ours.shape)
     if dtype == "float32":
         a, b = ours.astype(np.float64), ref.astype(np.float64)
-        bad = ~((np.abs(a - b) <= FLOAT_ATOL + FLOAT_RTOL * np.abs(b)) | ((a == b) & np.isfinite(a)))
-        bad &= ~(np.isnan(a) & np.isnan(b))
-        diff = np.abs(a - b)
+        with np.errstate(invalid="ignore"):   # inf - inf
+            close = (np.abs(a - b) <= FLOAT_ATOL + FLOAT_RTOL * np.abs(b)) & np.isfinite(a) & np.isfinite(b)
+            bad = ~(close | (a == b) | (np.isnan(a) & np.isnan(b)))   # equal infinities agree
+            diff = np.where(a == b, 0.0, np.abs(a - b))
         return float(np.nanmax(diff)) if diff.size else 0.0, int(bad.sum())
     d = np.abs(ours.astype(np.int64) - ref.astype(np.int64))
     return float(d.max()) if d.size else 0.0, int((d != 0).sum())
