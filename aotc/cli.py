@@ -24,12 +24,31 @@ def _model_path(p: str) -> Path:
 def cmd_compile(a) -> int:
     from .compiler import compile as compile_model
     _check_passes(a)
+    if a.more_models or a.shared_arena:
+        return _compile_shared(a)
     c = compile_model(_model_path(a.model), target=a.target, out_dir=a.output, rounding=a.rounding,
                       planner=a.planner, schedule=a.schedule, name=a.name, arena_limit=a.arena_limit, exact=a.exact,
                       backends=a.backends, io=a.io, disabled_passes=tuple(a.disable_pass))
     r = c.report
     print(f"{a.model} -> {a.output}/{c.name}.c, {c.name}.h ({len(c.calls)} ops, arena {r['arena_bytes']:,} bytes, "
           f"lower bound {r['lower_bound_bytes']:,}, weights {r['weights_bytes']:,} bytes)")
+    return 0
+
+
+def _compile_shared(a) -> int:
+    from .shared_arena import compile_shared
+    if not a.shared_arena:
+        raise UsageError("several models are compiled together only with --shared-arena")
+    if a.name:
+        raise UsageError("--name does not apply to a shared arena (each model is named after its file)")
+    models = [_model_path(m) for m in [a.model, *a.more_models]]
+    cs = compile_shared(models, target=a.target, out_dir=a.output, rounding=a.rounding or "litert",
+                        planner=a.planner, schedule=a.schedule, exact=a.exact, backends=a.backends, io=a.io,
+                        disabled_passes=tuple(a.disable_pass))
+    for c in cs:
+        print(f"{c.options.source_name} -> {a.output}/{c.name}/ (arena {c.plan.arena_size:,} bytes)")
+    print(f"shared arena {max(c.plan.arena_size for c in cs):,} bytes "
+          f"(separately {sum(c.plan.arena_size for c in cs):,}): {a.output}/shared_arena.h")
     return 0
 
 
@@ -159,7 +178,11 @@ def parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("compile", help="compile a model to C")
     common(c)
+    c.add_argument("more_models", nargs="*", metavar="MODEL", help="more models, with --shared-arena")
     c.add_argument("-o", "--output", required=True, help="output folder (replaced atomically)")
+    c.add_argument("--shared-arena", action="store_true",
+                   help="compile several models that run one at a time into one folder with one arena "
+                        "(shared_arena.h), each model in its own subfolder")
     c.add_argument("--planner", default="best",
                    help="arena planner: best (default: the smallest arena of all), greedy_by_size, "
                         "greedy_by_conflicts, hill_climb, branch_and_bound")

@@ -152,8 +152,9 @@ def check_output_folder(path: Path, model: Path | None = None) -> None:
         raise UsageError(f"{path}: exists and is not an aotc output folder (no report.json); refusing to replace it")
 
 
-def write(files: dict[str, str], out_dir: Path) -> Path:
-    """Write into a temporary sibling folder, then rename it into place: a failure leaves nothing."""
+def write(files: dict[str, str], out_dir: Path, runtime_into: tuple[str, ...] = (".",)) -> Path:
+    """Write into a temporary sibling folder, then rename it into place: a failure leaves nothing.
+    `files` may name subfolders ("kws/kws.c"); the runtime headers go into each of `runtime_into`."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -162,9 +163,11 @@ def write(files: dict[str, str], out_dir: Path) -> Path:
     try:
         tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output is an ordinary folder
         for fname, text in files.items():
+            (tmp / fname).parent.mkdir(parents=True, exist_ok=True)
             (tmp / fname).write_text(text)
-        shutil.copytree(resource_dir("runtime") / "aotc", tmp / "aotc",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+        for folder in runtime_into:
+            shutil.copytree(resource_dir("runtime") / "aotc", tmp / folder / "aotc",
+                            ignore=shutil.ignore_patterns("__pycache__", "*.py"))
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old")
             shutil.rmtree(old, ignore_errors=True)
