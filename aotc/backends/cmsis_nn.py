@@ -103,6 +103,11 @@ def _is_const_or_none(t) -> bool:
     return t is None or t.is_const
 
 
+def _int4_refusal(op) -> str:
+    """int4 (packed) filters: CMSIS-NN has s4 kernels, but they are not mapped here; generic_c runs them."""
+    return f"{op.kind}: int4 filters are not mapped to CMSIS-NN's s4 kernels (left to generic_c)"
+
+
 def _quant_ok(op, *tensors) -> tuple[bool, str]:
     for t in tensors:
         if t is not None and t.dtype in ("int8", "int16") and t.quant is None:
@@ -117,6 +122,8 @@ def _conv_supports(op):
     b = op.input(2)
     if x.dtype not in ("int8", "int16"):
         return False, f"CONV_2D {x.dtype}: CMSIS-NN has integer convolutions only"
+    if w.dtype == "int4":
+        return False, _int4_refusal(op)
     if w.dtype != "int8" or not w.is_const or not _is_const_or_none(b):
         return False, "CONV_2D: CMSIS-NN needs constant int8 weights and bias"
     if w.quant is None or any(z != 0 for z in w.quant.zero_point):
@@ -220,6 +227,8 @@ def _dw_supports(op):
     b = op.input(2)
     if x.dtype not in ("int8", "int16"):
         return False, f"DEPTHWISE_CONV_2D {x.dtype}: CMSIS-NN has integer depthwise convolutions only"
+    if w.dtype == "int4":
+        return False, _int4_refusal(op)
     if w.dtype != "int8" or not w.is_const or not _is_const_or_none(b):
         return False, "DEPTHWISE_CONV_2D: CMSIS-NN needs constant int8 weights and bias"
     if w.quant is None or any(z != 0 for z in w.quant.zero_point):
@@ -303,6 +312,8 @@ def _fc_supports(op):
     b = op.input(2)
     if x.dtype not in ("int8", "int16"):
         return False, f"FULLY_CONNECTED {x.dtype}: CMSIS-NN has integer fully-connected kernels only"
+    if w.dtype == "int4":
+        return False, _int4_refusal(op)
     if w.dtype != "int8" or not w.is_const or not _is_const_or_none(b):
         return False, "FULLY_CONNECTED: CMSIS-NN needs constant int8 weights and bias"
     if len(w.shape) != 2:

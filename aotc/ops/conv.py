@@ -7,11 +7,12 @@ from ..ir import Graph, Op
 from .registry import (OpDef, activation, conv_out_size, conv_padding, expect_dtype, expect_inputs,
                        expect_quantized, expect_rank, expect_shape, op, padding)
 
-TYPES = {  # input dtype -> (filter, allowed bias types, output)
-    "int8": ("int8", ("int32",), "int8"),
-    "int16": ("int8", ("int64", "int32"), "int16"),
-    "float32": ("float32", ("float32",), "float32"),
+TYPES = {  # input dtype -> (filters, allowed bias types, output)
+    "int8": (("int8", "int4"), ("int32",), "int8"),
+    "int16": (("int8", "int4"), ("int64", "int32"), "int16"),
+    "float32": (("float32",), ("float32",), "float32"),
 }
+OP_TYPES = ("float32", "int8", "int16x8")
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 TENSOR_TYPE_NAMES = {0: "float32", 2: "int32", 4: "int64"}
 
@@ -74,10 +75,12 @@ def _check_quant(op: Op, channels: int, axis: int) -> None:
 def _check_types(op: Op) -> None:
     x, w, y, b = op.inputs[0], op.inputs[1], op.outputs[0], op.input(2)
     expect_dtype(op, x, *TYPES)
-    wt, bts, yt = TYPES[x.dtype]
+    wts, bts, yt = TYPES[x.dtype]
     if x.dtype == "float32" and w.dtype != "float32":
         raise op.error("hybrid (float input, quantized filter) convolution is not supported", w)
-    expect_dtype(op, w, wt)
+    expect_dtype(op, w, *wts)
+    if w.dtype == "int4" and not w.is_const:
+        raise op.error("int4 filters must be constant", w)
     expect_dtype(op, y, yt)
     if b is not None:
         expect_dtype(op, b, *bts)
@@ -89,6 +92,7 @@ def _check_types(op: Op) -> None:
 class Conv2D(OpDef):
     options = "Conv2DOptions"
     max_version = 8
+    types = OP_TYPES   # int4 filters (version 7) with int8 or int16 activations
 
     def parse(self, opts) -> dict:
         attrs = _common_attrs(opts)
@@ -134,6 +138,7 @@ class Conv2D(OpDef):
 class DepthwiseConv2D(OpDef):
     options = "DepthwiseConv2DOptions"
     max_version = 7
+    types = OP_TYPES   # int4 filters (version 7) with int8 activations only
 
     def parse(self, opts) -> dict:
         attrs = _common_attrs(opts)
@@ -148,6 +153,9 @@ class DepthwiseConv2D(OpDef):
         in_c = x.shape[3]
         if one != 1:
             raise op.error(f"depthwise filter must be [1, h, w, channels], got {list(w.shape)}", w)
+        if w.dtype == "int4" and x.dtype != "int8":
+            # LiteRT unpacks int4 depthwise filters only in its int8 kernel
+            raise op.error(f"int4 depthwise filters are supported with int8 activations only, not {x.dtype}", w)
         if in_c <= 0 or out_c % in_c:
             raise op.error(f"{out_c} output channels are not a multiple of the {in_c} input channels", w)
         if x.dtype == "int16" and op.attrs["depth_multiplier"] != out_c // in_c:

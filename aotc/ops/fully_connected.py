@@ -6,17 +6,18 @@ import numpy as np
 from ..ir import Graph, Op
 from .registry import OpDef, activation, expect_dtype, expect_inputs, expect_quantized, expect_shape, op
 
-TYPES = {  # input dtype -> (weights, bias, output)
-    "int8": ("int8", ("int32",), "int8"),
-    "int16": ("int8", ("int64", "int32"), "int16"),
-    "float32": ("float32", ("float32",), "float32"),
+TYPES = {  # input dtype -> (weights, bias, output); int4 weights: versions 10 (int8) and 13 (int16)
+    "int8": (("int8", "int4"), ("int32",), "int8"),
+    "int16": (("int8", "int4"), ("int64", "int32"), "int16"),
+    "float32": (("float32",), ("float32",), "float32"),
 }
 
 
 @op("FULLY_CONNECTED")
 class FullyConnected(OpDef):
     options = "FullyConnectedOptions"
-    max_version = 12
+    max_version = 13
+    types = ("float32", "int8", "int16x8")
 
     def parse(self, opts) -> dict:
         return {
@@ -34,8 +35,12 @@ class FullyConnected(OpDef):
             raise op.error("shuffled weights format is not supported", w)
         if x.dtype not in TYPES:
             expect_dtype(op, x, *TYPES)
-        wt, bts, yt = TYPES[x.dtype]
-        expect_dtype(op, w, wt)
+        wts, bts, yt = TYPES[x.dtype]
+        if x.dtype == "float32" and w.dtype != "float32":
+            raise op.error(f"hybrid (float input, {w.dtype} weights) fully connected is not supported", w)
+        expect_dtype(op, w, *wts)
+        if w.dtype == "int4" and not w.is_const:
+            raise op.error("int4 weights must be constant", w)
         expect_dtype(op, y, yt)
         if b is not None:
             expect_dtype(op, b, *bts)
@@ -58,6 +63,8 @@ class FullyConnected(OpDef):
                 expect_quantized(op, t)
             if w.quant.per_channel and len(w.quant.scale) != units:
                 raise op.error(f"{len(w.quant.scale)} weight scales for {units} units", w)
+            if w.dtype == "int4" and any(z != 0 for z in w.quant.zero_point):
+                raise op.error("int4 weights must have zero point 0", w)
             if x.dtype == "int16" and (x.quant.zp != 0 or y.quant.zp != 0):
                 raise op.error("int16 activations must have zero point 0", x if x.quant.zp else y)
         if op.attrs["activation"] not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):

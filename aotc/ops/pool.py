@@ -13,6 +13,7 @@ ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 class _Pool2D(OpDef):
     options = "Pool2DOptions"
     max_version = 3
+    types = ("float32", "int8", "int16")
 
     def parse(self, opts) -> dict:
         def get(name, default):
@@ -61,3 +62,17 @@ class AveragePool2D(_Pool2D):
 @op("MAX_POOL_2D")
 class MaxPool2D(_Pool2D):
     pass
+
+
+@op("L2_POOL_2D")
+class L2Pool2D(_Pool2D):
+    """sqrt(mean of the squares of the window's in-bounds elements); LiteRT has float32 only."""
+    max_version = 1
+    types = ("float32",)
+
+    def check(self, op: Op, graph: Graph) -> None:
+        expect_inputs(op, 1)
+        x = op.inputs[0]
+        if x.dtype != "float32":
+            raise op.error(f"type {x.dtype} is not supported (LiteRT's L2_POOL_2D is float32 only)", x)
+        super().check(op, graph)

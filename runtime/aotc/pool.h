@@ -1,5 +1,5 @@
-/* AVERAGE_POOL_2D and MAX_POOL_2D (NHWC), bit-exact with TFLite's reference kernels. Only the window
- * elements inside the image take part; the quantized average rounds half away from zero:
+/* AVERAGE_POOL_2D, MAX_POOL_2D and L2_POOL_2D (NHWC), bit-exact with TFLite's reference kernels. Only
+ * the window elements inside the image take part; the quantized average rounds half away from zero:
  * (sum + n/2) / n for sum > 0, else (sum - n/2) / n, with n the number of in-bounds elements. */
 #ifndef AOTC_RUNTIME_POOL_H
 #define AOTC_RUNTIME_POOL_H
@@ -88,6 +88,16 @@ AOTC_KERNEL void aotc_pool_max_f32(const float *in, float *out, AOTC_POOL_GEOMET
                                    float act_min, float act_max)
 {
     AOTC_POOL_MAX(float, -FLT_MAX)
+}
+
+/* L2_POOL_2D (float32 only in LiteRT): sqrt(sum of squares / in-bounds count), then the clamp */
+AOTC_KERNEL void aotc_pool_l2_f32(const float *in, float *out, AOTC_POOL_GEOMETRY,
+                                  float act_min, float act_max)
+{
+    AOTC_POOL_LOOPS(float, float sum_sq = 0.0f; int n = 0;, sum_sq += v * v; ++n;, {
+        const float l2 = sqrtf(sum_sq / (float)n);
+        dst[c] = AOTC_CLAMP(l2, act_min, act_max);
+    })
 }
 
 #undef AOTC_POOL_AVG_INT

@@ -17,7 +17,7 @@ def _out(size, k, stride, dil, pad):
 
 def conv_model(dtype="int8", kind="CONV_2D", n=1, h=7, w=6, c=5, k=(3, 3), out_c=6, stride=(1, 1),
                dil=(1, 1), pad="SAME", act="NONE", per_channel=True, mult=1, seed=0, out_scale=None,
-               bias=True, version=None, bias_dtype=None, options=None, zero_bias=False):
+               bias=True, version=None, bias_dtype=None, options=None, zero_bias=False, wdtype="int8"):
     mb = ModelBuilder()
     options = dict(options or {})
     dw = kind == "DEPTHWISE_CONV_2D"
@@ -40,12 +40,18 @@ def conv_model(dtype="int8", kind="CONV_2D", n=1, h=7, w=6, c=5, k=(3, 3), out_c
         zp_in, zp_out = (-3, 5) if dtype == "int8" else (0, 0)
         x = mb.tensor("x", (n, h, w, c), dtype, scale=in_scale, zero_point=zp_in)
         ws = list(np.linspace(0.002, 0.01, out_c)) if per_channel else [0.005]
-        wt = mb.tensor("w", wshape, "int8", data=rng_weights(wshape, "int8", seed), scale=ws, axis=axis)
+        if wdtype == "int4":   # values in [-8, 7]: scales 16x larger keep the outputs' spread
+            ws = [16 * s for s in ws]
+            wdata = rng_weights(wshape, "int8", seed, -8, 7)
+        else:
+            wdata = rng_weights(wshape, "int8", seed)
+        wt = mb.tensor("w", wshape, wdtype, data=wdata, scale=ws, axis=axis)
         # keep outputs mostly in range: the accumulator's spread grows like sqrt(taps)
         default = (0.04 if dtype == "int8" else 0.00035) * np.sqrt(taps)
         y = mb.tensor("y", (n, oh, ow, out_c), dtype, scale=out_scale or default, zero_point=zp_out)
         bt = bias_dtype or ("int32" if dtype == "int8" else "int64")
-        bdata = rng_weights((out_c,), "int32", seed + 1, -3000, 3000) * (0 if zero_bias else 1)
+        blim = 3000 if wdtype == "int8" else 190   # the bias is in units of the (16x larger) int4 scale
+        bdata = rng_weights((out_c,), "int32", seed + 1, -blim, blim) * (0 if zero_bias else 1)
         b = mb.tensor("b", (out_c,), bt, data=bdata,
                       scale=[in_scale * s for s in ws], axis=0) if bias else -1
     opts = {"Padding": PAD[pad], "StrideH": stride[0], "StrideW": stride[1], "DilationHFactor": dil[0],
@@ -160,3 +166,57 @@ def test_without_bias(kind, dtype):
 @pytest.mark.parametrize("dtype", ["int8", "int16"])
 def test_conv_without_bias_tflm(dtype):
     assert_exact(conv_model(dtype, bias=False), inputs=3, reference="tflm")
+
+
+# ---- int4 filters (TensorType INT4; the reader unpacks them, the kernels run them as int8) ---------
+# LiteRT: CONV_2D int8 x int4 is version 7; DEPTHWISE_CONV_2D int8 x int4 is version 7 too, but the
+# 2.3 BUILTIN_REF resolver registers DEPTHWISE_CONV_2D up to version 6 only (its kernel keys on the
+# filter type, not the version), so the depthwise models use version 6.
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("per_channel", [False, True])
+@pytest.mark.parametrize("reference", ["litert", "tflm"])
+def test_int4_filter(kind, per_channel, reference):
+    version = 7 if kind == "CONV_2D" else 6
+    assert_exact(conv_model(kind=kind, wdtype="int4", per_channel=per_channel, mult=2, stride=(2, 1),
+                            c=5, h=8, w=7, version=version), reference=reference)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_int4_filter_pointwise_valid_no_bias(kind):
+    version = 7 if kind == "CONV_2D" else 6
+    model = conv_model(kind=kind, wdtype="int4", k=(1, 1), pad="VALID", c=9, out_c=6, bias=False,
+                       version=version)
+    ref = conv_model(kind=kind, wdtype="int4", k=(1, 1), pad="VALID", c=9, out_c=6, zero_bias=True,
+                     version=version)
+    assert_exact(model, inputs=3, reference_model=ref)
+
+
+def test_int4_filter_int16x8_conv():
+    assert_exact(conv_model("int16", wdtype="int4", version=7, stride=(2, 2), act="RELU6"))
+
+
+def test_int4_weights_stay_const_int8():
+    c = aotc.compile(conv_model(wdtype="int4", version=7), measure_code=False)
+    (call,) = [k for k in c.calls if not k.alias]
+    w = call.op.inputs[1]
+    assert w.dtype == "int4" and w.is_const and w.data.dtype == np.int8
+    assert w.data.min() >= -8 and w.data.max() <= 7
+
+
+def test_int4_depthwise_int16_is_rejected():
+    """LiteRT's 16x8 depthwise kernel does not unpack int4 filters."""
+    with pytest.raises(ModelError, match="int4"):
+        aotc.compile(conv_model("int16", kind="DEPTHWISE_CONV_2D", wdtype="int4", version=6))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_int4_filter_falls_back_from_cmsis_nn(kind):
+    from aotc.backends import cmsis_nn
+    model = conv_model(kind=kind, wdtype="int4", version=7 if kind == "CONV_2D" else 6)
+    graph = aotc.reader.read(model)
+    ok, why = cmsis_nn.CmsisNN().supports(graph.ops[0])
+    assert not ok and "int4" in why
+    c = aotc.compile(model, target="m55", measure_code=False)
+    (call,) = [k for k in c.calls if not k.alias]
+    assert call.backend == "generic_c"

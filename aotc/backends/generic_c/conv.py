@@ -2,7 +2,8 @@
 
 Both references (LiteRT BUILTIN_REF and TFLM) requantize convolutions with the per-channel
 MultiplyByQuantizedMultiplier (double rounding; the int64 variant for 16x8 with an int64 bias), so
-options.rounding does not change these kernels. Padding and multipliers are computed here."""
+options.rounding does not change these kernels. Padding and multipliers are computed here.
+int4 filters (unpacked by the reader to one int8 per value, kept const) run through the int8 kernels."""
 from __future__ import annotations
 
 import numpy as np

@@ -3,6 +3,7 @@
 Requantization follows the chosen reference (options.rounding):
   litert: round-half-away of double(acc) * (double(s_in) * double(s_w[c]) / double(s_out))
   tflm:   gemmlowp double rounding, MultiplyByQuantizedMultiplier(acc, m[c], shift[c])
+int4 weights (unpacked by the reader to one int8 per value, kept const) run through the int8 kernels.
 """
 from __future__ import annotations
 
