@@ -1,9 +1,11 @@
-"""Reductions: MEAN, SUM, REDUCE_MAX, REDUCE_MIN over constant axes.
+"""Reductions: MEAN, SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN over constant axes, and CUMSUM.
 
 LiteRT's reference MEAN for int8/int16 is QuantizedMeanOrSum: an int32 sum, minus zp_in * n, times
 (s_in / s_out) folded with 1/n into one fixed-point multiplier (see backends/generic_c/reduce.py);
-float32 sums in input order and divides by n. REDUCE_MAX/MIN compare stored values (the input and
-output quantization must match).
+float32 sums in input order and divides by n. Quantized SUM is the same without the 1/n. Quantized
+REDUCE_PROD rescales every partial product (QuantizedReduceProd). REDUCE_MAX/MIN compare stored
+values (the input and output quantization must match). Duplicate and negative axes are resolved as
+the reference's ResolveAxis does (duplicates count once).
 """
 from __future__ import annotations
 
@@ -47,6 +49,8 @@ class _Reduce(OpDef):
     def check(self, op: Op, graph: Graph) -> None:
         expect_inputs(op, 2)
         x, y = op.inputs[0], op.outputs[0]
+        if len(x.shape) == 0:
+            raise op.error("scalar (rank 0) inputs are not supported", x)
         expect_dtype(op, x, *self.types)
         if y.dtype != x.dtype:
             raise op.error(f"output type {y.dtype} differs from input type {x.dtype}", y)
@@ -90,7 +94,7 @@ class Mean(_Reduce):
 @op("SUM")
 class Sum(_Reduce):
     max_version = 2
-    types = ("float32", "int32")
+    types = ("float32", "int8", "int16", "int32")
 
     def evaluate(self, op, values):
         axes = reduce_axes(op)
@@ -98,6 +102,20 @@ class Sum(_Reduce):
         if axes is None or x.dtype not in (np.int32, np.int64):
             return None
         return [np.sum(x, axis=tuple(axes), keepdims=op.attrs["keep_dims"], dtype=x.dtype)]
+
+
+@op("REDUCE_PROD")
+class ReduceProd(_Reduce):
+    max_version = 2
+    types = ("float32", "int8", "int16", "int32")
+
+    def evaluate(self, op, values):
+        axes = reduce_axes(op)
+        x = values[0]
+        if axes is None or x.dtype != np.int32:
+            return None
+        with np.errstate(over="ignore"):
+            return [np.prod(x, axis=tuple(axes), keepdims=op.attrs["keep_dims"], dtype=np.int32)]
 
 
 class _MinMax(_Reduce):
@@ -125,3 +143,62 @@ class ReduceMax(_MinMax):
 @op("REDUCE_MIN")
 class ReduceMin(_MinMax):
     fn = np.min
+
+
+@op("CUMSUM")
+class Cumsum(OpDef):
+    """Running sum along one constant axis (LiteRT: float32, int32; inclusive or exclusive, forward or
+    reverse). Accumulates in the input type in axis order (int32 wraps)."""
+    options = "CumsumOptions"
+    max_version = 1
+    types = ("float32", "int32")
+
+    def parse(self, opts) -> dict:
+        return {"exclusive": bool(opts.Exclusive()) if opts is not None else False,
+                "reverse": bool(opts.Reverse()) if opts is not None else False}
+
+    def check(self, op: Op, graph: Graph) -> None:
+        expect_inputs(op, 2)
+        x, a, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        expect_dtype(op, x, *self.types)
+        if y.dtype != x.dtype:
+            raise op.error(f"output type {y.dtype} differs from input type {x.dtype}", y)
+        if len(x.shape) < 1:
+            raise op.error("input must have at least one dimension", x)
+        if tuple(y.shape) != tuple(x.shape):
+            raise op.error(f"output shape {list(y.shape)} differs from input shape {list(x.shape)}", y)
+        single_axis(op, ("int32",))
+
+    def evaluate(self, op, values):
+        x = values[0]
+        axis = single_axis(op, ("int32",))
+        if axis is None or x.dtype != np.int32:
+            return None
+        return [cumsum_numpy(x, axis, op.attrs["exclusive"], op.attrs["reverse"])]
+
+
+def single_axis(op: Op, dtypes=("int32",)) -> int | None:
+    """The resolved axis of CUMSUM (or ARG_MAX/ARG_MIN), None when the axis tensor is not constant."""
+    x, a = op.inputs[0], op.inputs[1]
+    if a.dtype not in dtypes:
+        raise op.error(f"axis must be {' or '.join(dtypes)}, got {a.dtype}", a)
+    if a.size != 1:
+        raise op.error(f"axis must hold exactly one value, has {a.size}", a)
+    if not a.is_const:
+        return None
+    rank = len(x.shape)
+    v = int(np.asarray(a.data).reshape(-1)[0])
+    r = v + rank if v < 0 else v
+    if not 0 <= r < rank:
+        raise op.error(f"axis {v} is out of range for rank {rank}", a)
+    return r
+
+
+def cumsum_numpy(x: np.ndarray, axis: int, exclusive: bool, reverse: bool) -> np.ndarray:
+    v = np.flip(x, axis) if reverse else x
+    with np.errstate(over="ignore"):
+        c = np.cumsum(v, axis=axis, dtype=x.dtype)
+    if exclusive:
+        c = np.concatenate([np.zeros_like(np.take(c, [0], axis=axis)),
+                            np.take(c, range(c.shape[axis] - 1), axis=axis)], axis=axis)
+    return np.flip(c, axis) if reverse else c

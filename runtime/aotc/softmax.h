@@ -154,4 +154,126 @@ AOTC_KERNEL void aotc_softmax_f32(const float *in, float *out, int32_t outer, in
     }
 }
 
+/* gemmlowp SaturatingRoundingMultiplyByPOT with a run-time exponent (TFLite's ...POTParam) */
+static inline int32_t aotc_softmax_srmpot(int32_t x, int exponent)
+{
+    if (exponent > 0) {
+        return aotc_softmax_sat_shl(x, exponent);
+    }
+    return exponent < 0 ? aotc_rdbpot(x, -exponent) : x;
+}
+
+static inline int32_t aotc_softmax_sat_add(int32_t a, int32_t b)
+{
+    const int64_t s = (int64_t)a + (int64_t)b;
+    return (int32_t)AOTC_CLAMP(s, (int64_t)INT32_MIN, (int64_t)INT32_MAX);
+}
+
+static inline int32_t aotc_softmax_sat_sub(int32_t a, int32_t b)
+{
+    const int64_t s = (int64_t)a - (int64_t)b;
+    return (int32_t)AOTC_CLAMP(s, (int64_t)INT32_MIN, (int64_t)INT32_MAX);
+}
+
+static inline int32_t aotc_softmax_wadd(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
+static inline int32_t aotc_softmax_wsub(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a - (uint32_t)b);
+}
+
+/* TFLite log_x_for_x_greater_than_or_equal_to_1<5>(FixedPoint<int32, 12>): Q12.19 in, Q5.26 out
+ * (accumulated with 6 integer bits) */
+static inline int32_t aotc_softmax_log_q12_to_q5(int32_t z_a)
+{
+    const int32_t log_2 = 1488522236, sqrt_sqrt_half = 1805811301, sqrt_half = 1518500250;
+    const int32_t alpha_n = 117049297, alpha_d = 127690142, alpha_i = 1057819769, alpha_f = 638450708;
+    const int32_t shifted_quarter = aotc_rdbpot(536870912, 6);
+    const int z_a_headroom_plus_1 = aotc_softmax_clz32((uint32_t)z_a);
+    const int32_t r_a_tmp = aotc_softmax_srmpot(z_a, z_a_headroom_plus_1 - 1);
+    const int32_t r_a_raw = aotc_softmax_srmpot(aotc_srdhm(r_a_tmp, sqrt_half), 1);
+    const int32_t z_a_pow_2_adj = aotc_softmax_sat_add(
+        aotc_softmax_srmpot((int32_t)(12 - z_a_headroom_plus_1), 31 - 6), shifted_quarter);
+    const int32_t z_b = aotc_srdhm(z_a, sqrt_half);
+    const int z_b_headroom = aotc_softmax_clz32((uint32_t)z_b) - 1;
+    const int32_t r_b_raw = aotc_softmax_srmpot(z_a, z_b_headroom);
+    const int32_t z_b_pow_2_adj = aotc_softmax_sat_sub(
+        aotc_softmax_srmpot((int32_t)(12 - z_b_headroom), 31 - 6), shifted_quarter);
+    const int32_t r = AOTC_MIN(r_a_raw, r_b_raw);
+    const int32_t z_pow_2_adj = AOTC_MAX(z_a_pow_2_adj, z_b_pow_2_adj);
+    const int64_t half_sum = (int64_t)r + (int64_t)sqrt_sqrt_half;
+    const int32_t p = (int32_t)((half_sum + (half_sum >= 0 ? 1 : -1)) / 2);
+    int32_t q, common_sq, num, denom_minus_one_0, recip_denom, num_scaled;
+    q = aotc_softmax_wsub(r, sqrt_sqrt_half);
+    q = aotc_softmax_wadd(q, q);
+    common_sq = aotc_srdhm(q, q);
+    num = aotc_softmax_wadd(aotc_srdhm(q, r), aotc_srdhm(aotc_srdhm(q, common_sq), alpha_n));
+    denom_minus_one_0 = aotc_softmax_wadd(
+        aotc_srdhm(p, aotc_softmax_wadd(aotc_softmax_wadd(alpha_i, q), aotc_srdhm(alpha_d, common_sq))),
+        aotc_srdhm(alpha_f, q));
+    recip_denom = aotc_softmax_one_over_one_plus_x(denom_minus_one_0);
+    num_scaled = aotc_rdbpot(num, 6);
+    return aotc_softmax_srmpot(
+        aotc_softmax_wadd(aotc_srdhm(z_pow_2_adj, log_2), aotc_srdhm(num_scaled, recip_denom)), 1);
+}
+
+/* reference_integer_ops::LogSoftmax. exp_table[d] = exp_on_negative_values(mbqm(-d, mult, left_shift))
+ * in Q0.31 (computed at compile time); rev_shift is the (non-positive) exponent of the reverse scaling. */
+AOTC_KERNEL void aotc_softmax_log_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t depth,
+                                     const int32_t *exp_table, int32_t mult, int32_t left_shift,
+                                     int32_t diff_min, int32_t rev_mult, int32_t rev_shift)
+{
+    int32_t i, c;
+    for (i = 0; i < outer; ++i) {
+        const int8_t *row = in + (size_t)i * (size_t)depth;
+        int8_t *orow = out + (size_t)i * (size_t)depth;
+        int32_t max_in_row = -128, sum = 0, log_sum, adjusted_diff_min;
+        for (c = 0; c < depth; ++c) {
+            max_in_row = AOTC_MAX(max_in_row, (int32_t)row[c]);
+        }
+        for (c = 0; c < depth; ++c) {
+            const int32_t diff = (int32_t)row[c] - max_in_row;
+            if (diff >= diff_min) {
+                sum = aotc_softmax_wadd(sum, aotc_rdbpot(exp_table[-diff], 12));
+            }
+        }
+        log_sum = aotc_softmax_log_q12_to_q5(sum);
+        adjusted_diff_min = AOTC_MAX(diff_min - 1, aotc_mbqm(aotc_softmax_wadd(log_sum, INT32_MIN), rev_mult, rev_shift));
+        for (c = 0; c < depth; ++c) {
+            const int32_t diff = (int32_t)row[c] - max_in_row;
+            if (diff > adjusted_diff_min) {
+                const int32_t q5 = aotc_mbqm(diff, mult, (int)left_shift);
+                const int32_t v = aotc_rdbpot(aotc_softmax_wsub(q5, log_sum), 31 - 5 - 4) + 127;
+                orow[c] = (int8_t)AOTC_CLAMP(v, -128, 127);
+            } else {
+                orow[c] = -128;
+            }
+        }
+    }
+}
+
+/* reference_ops::LogSoftmax<float>: x - max - log(sum(exp(x - max))) */
+AOTC_KERNEL void aotc_softmax_log_f32(const float *in, float *out, int32_t outer, int32_t depth)
+{
+    int32_t i, c;
+    for (i = 0; i < outer; ++i) {
+        const float *row = in + (size_t)i * (size_t)depth;
+        float *orow = out + (size_t)i * (size_t)depth;
+        float max = -3.40282347e38f, sum = 0.0f, log_sum;
+        for (c = 0; c < depth; ++c) {
+            max = max < row[c] ? row[c] : max;
+        }
+        for (c = 0; c < depth; ++c) {
+            sum += expf(row[c] - max);
+        }
+        log_sum = logf(sum);
+        for (c = 0; c < depth; ++c) {
+            orow[c] = row[c] - max - log_sum;
+        }
+    }
+}
+
 #endif

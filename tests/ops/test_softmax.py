@@ -75,3 +75,39 @@ def test_softmax_int8_bad_output_quantization_is_an_error():
     mb.op("SOFTMAX", [x], [y], {"Beta": 1.0}, version=2)
     with pytest.raises(Exception, match="1/256"):
         aotc.verify(mb.build([x], [y]), inputs=1)
+
+
+def log_softmax_model(dtype="int8", shape=(3, 12), q_in=(0.1, 5), q_out=(16 / 256, 127)):
+    mb = ModelBuilder()
+    if dtype == "float32":
+        x = mb.tensor("x", shape, dtype)
+        y = mb.tensor("y", shape, dtype)
+    else:
+        x = mb.tensor("x", shape, dtype, scale=q_in[0], zero_point=q_in[1])
+        y = mb.tensor("y", shape, dtype, scale=q_out[0], zero_point=q_out[1])
+    mb.op("LOG_SOFTMAX", [x], [y], {}, version=2 if dtype == "int8" else 1)
+    return mb.build([x], [y])
+
+
+@pytest.mark.parametrize("reference", ["litert", "tflm"])
+@pytest.mark.parametrize("q_in,shape", [((0.1, 5), (3, 12)), ((0.02, -10), (2, 40)), ((1.0, 0), (2, 300)),
+                                        ((0.003, 20), (4, 7)), ((0.25, 0), (1, 1))])
+def test_log_softmax_int8(q_in, shape, reference):
+    assert_exact(log_softmax_model(q_in=q_in, shape=shape), inputs=3, reference=reference)
+
+
+def test_log_softmax_int8_all_differences(tmp_path):
+    path = tmp_path / "ramp.npy"
+    np.save(path, np.arange(-128, 128, dtype=np.int8).reshape(1, 256))
+    for scale in (0.02, 0.1, 0.0625):
+        assert_exact(log_softmax_model(shape=(1, 256), q_in=(scale, 0)), inputs=2, input_files=[path])
+
+
+def test_log_softmax_float32():
+    assert_exact(log_softmax_model("float32", shape=(2, 3, 9)))
+    assert_exact(log_softmax_model("float32", shape=(4, 6)), inputs=2, reference="tflm")
+
+
+def test_log_softmax_bad_output_quantization_is_an_error():
+    with pytest.raises(Exception, match="16/256"):
+        aotc.compile(log_softmax_model(q_out=(1 / 256, -128)))

@@ -1,4 +1,4 @@
-"""SOFTMAX -> aotc_softmax_{s8,s8_s16,s16,f32}.
+"""SOFTMAX -> aotc_softmax_{s8,s8_s16,s16,f32}; LOG_SOFTMAX -> aotc_softmax_log_{s8,f32}.
 
 int8 input (TFLite reference integer softmax): the input-beta multiplier and left shift come from
 PreprocessSoftmaxScaling(beta, s_in, 5 integer bits), diff_min from CalculateInputRadius. For each
@@ -7,6 +7,10 @@ exp_on_negative_values(MultiplyByQuantizedMultiplierGreaterThanOne(-d)) in gemml
 arithmetic (0 where -d < diff_min, which the kernel then treats exactly as the reference's skip).
 int16 input: TFLite's two 513-entry tables (LUTPopulate<int16_t> in double) and the input multiplier
 QuantizeMultiplier(float(s_in * beta) / (10 / 65535)).
+int8 LOG_SOFTMAX (reference_integer_ops::LogSoftmax, the same in LiteRT and TFLM): the exp table above
+with beta 1, plus PreprocessLogSoftmaxScalingExp's reverse multiplier (QuantizeMultiplier of
+2^(31 - left_shift) / input_multiplier); the log of the Q12.19 sum is gemmlowp's
+log_x_for_x_greater_than_or_equal_to_1 evaluated in the kernel.
 rounding == "tflm" (TFLM's SoftmaxPrepare for int16): the tables come from LUTPopulate<int16_t> in
 float32 (libm expf, roundf) and the multiplier from double(s_in) * double(beta) / (10 / 65535).
 """
@@ -185,3 +189,21 @@ def lower_softmax(op, options):
     mult, shift = quantize_multiplier(scaled)
     return KernelCall(op, "generic_c", "aotc_softmax_s16", head + [mult, shift, exp_lut, recip_lut],
                       consts=[exp_lut, recip_lut])
+
+
+@lowering("LOG_SOFTMAX")
+def lower_log_softmax(op, options):
+    x, y = op.inputs[0], op.outputs[0]
+    depth = x.shape[-1]
+    outer = x.size // depth if depth else 0
+    head = [TensorRef(x, True), TensorRef(y), outer, depth]
+    if x.dtype == "float32":
+        return KernelCall(op, "generic_c", "aotc_softmax_log_f32", head)
+    s_in = f32(x.quant.s)
+    real = min(1.0 * s_in * (1 << 26), (1 << 31) - 1.0)
+    mult, left_shift = quantize_multiplier(real)
+    diff_min = -int(math.floor(1.0 * 31 * (1 << 26) / (1 << left_shift)))
+    rev_mult, rev_shift = quantize_multiplier((1 << (31 - left_shift)) / float(mult))
+    table = ConstArray("exp", "int32_t", softmax_s8_table(1.0, s_in))
+    return KernelCall(op, "generic_c", "aotc_softmax_log_s8",
+                      head + [table, mult, left_shift, diff_min, rev_mult, rev_shift], consts=[table])
