@@ -24,11 +24,11 @@ def _const_ints(op: Op, t: Tensor, what: str) -> list[int] | None:
     return [int(v) for v in np.asarray(t.data).reshape(-1)]
 
 
-def _same_type(op: Op, x: Tensor, y: Tensor) -> None:
+def _same_type(op: Op, x: Tensor, y: Tensor, types: tuple[str, ...] = DATA_TYPES) -> None:
     if x.dtype != y.dtype:
         raise op.error(f"input type {x.dtype} differs from output type {y.dtype}", y)
-    if x.dtype not in DATA_TYPES:
-        raise op.error(f"type {x.dtype} is not supported", x)
+    if x.dtype not in types:
+        raise op.error(f"type {x.dtype} is not supported by {op.kind} (supported: {', '.join(types)})", x)
     expect_quantized(op, x)
 
 
@@ -62,11 +62,12 @@ def pad_value(op: Op):
 
 class _PadBase(OpDef):
     max_version = 4
+    types = ("float32", "int8", "int16", "int32", "int64", "uint8")
 
     def check(self, op: Op, graph: Graph) -> None:
         expect_inputs(op, 2, 3 if self.kind == "PADV2" else 2)
         x, y = op.inputs[0], op.outputs[0]
-        _same_type(op, x, y)
+        _same_type(op, x, y, self.types)
         if len(x.shape) > 6:
             raise op.error(f"PAD supports up to 6 dimensions, got {len(x.shape)}", x)
         c = op.input(2)
@@ -123,6 +124,7 @@ def concat_geometry(op: Op) -> tuple[int, int, list[int]]:
 class Concatenation(OpDef):
     options = "ConcatenationOptions"
     max_version = 4
+    types = ("float32", "int8", "int16", "int32", "int64", "uint8")
 
     def parse(self, opts) -> dict:
         return {"axis": opts.Axis() if opts is not None else 0, "activation": activation(opts)}
@@ -141,7 +143,7 @@ class Concatenation(OpDef):
         axis = axis + rank if axis < 0 else axis
         total = 0
         for t in op.inputs:
-            _same_type(op, t, y)
+            _same_type(op, t, y, self.types)
             if len(t.shape) != rank:
                 raise op.error(f"input rank {len(t.shape)} differs from output rank {rank}", t)
             for d in range(rank):
@@ -261,6 +263,7 @@ def strided_slice_geometry(op: Op):
 class StridedSlice(OpDef):
     options = "StridedSliceOptions"
     max_version = 8
+    types = ("float32", "int8", "int16", "int32", "int64", "bool", "uint8")
 
     def parse(self, opts) -> dict:
         g = (lambda f: int(getattr(opts, f)())) if opts is not None else (lambda f: 0)
@@ -274,8 +277,6 @@ class StridedSlice(OpDef):
         _same_type(op, x, y)
         if x.dtype in ("int8", "int16", "uint8") and not same_quant(x, y):
             raise op.error("output quantization differs from the input's (STRIDED_SLICE copies values)", y)
-        if op.attrs["offset"]:
-            raise op.error("the 'offset' option is not supported")
         geo = strided_slice_geometry(op)
         if geo is None:
             return
@@ -314,6 +315,7 @@ def transpose_perm(op: Op) -> list[int] | None:
 class Transpose(OpDef):
     options = "TransposeOptions"
     max_version = 6
+    types = ("float32", "int8", "int16", "int32", "int64", "bool", "uint8")
 
     def check(self, op: Op, graph: Graph) -> None:
         expect_inputs(op, 2)

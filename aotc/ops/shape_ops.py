@@ -1,7 +1,8 @@
 """Shape arithmetic that Keras exports around RESHAPE: SHAPE and PACK.
 
-aotc has no kernels for them: they are only accepted so that constant folding can evaluate them
-(every shape is static in aotc's IR). If one survives folding, lowering reports it as unsupported.
+SHAPE has no kernel: it always folds (every shape is static in aotc's IR). PACK folds when its inputs
+are constant and otherwise runs as a concatenation (generic_c/data.py); LiteRT requires every input's
+scale and zero point to equal the output's.
 
 SHAPE depends only on the static shape of its input, never on its values: `evaluate` therefore accepts
 `values[0] is None`, and `folds_from_shapes = True` tells a fold pass that it may evaluate the op
@@ -12,13 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Graph, Op
-from .registry import OpDef, expect_inputs, op
+from .registry import OpDef, expect_inputs, expect_quantized, op, same_quant
 
 
 @op("SHAPE")
 class Shape(OpDef):
     options = "ShapeOptions"
     max_version = 1
+    types = ("int32", "int64")
     folds_from_shapes = True
 
     def parse(self, opts) -> dict:
@@ -41,6 +43,7 @@ class Shape(OpDef):
 class Pack(OpDef):
     options = "PackOptions"
     max_version = 4
+    types = ("float32", "int8", "int16", "int32", "int64")
 
     def parse(self, opts) -> dict:
         return {"axis": opts.Axis() if opts is not None else 0,
@@ -62,6 +65,11 @@ class Pack(OpDef):
             if tuple(t.shape) != tuple(x0.shape) or t.dtype != y.dtype:
                 raise op.error(f"input {list(t.shape)} {t.dtype} does not match input 0 "
                                f"{list(x0.shape)} / output {y.dtype}", t)
+            if not same_quant(t, y):
+                raise op.error("input quantization differs from the output's (LiteRT rejects it too)", t)
+        if y.dtype not in self.types:
+            raise op.error(f"type {y.dtype} is not supported by PACK (supported: {', '.join(self.types)})", y)
+        expect_quantized(op, y)
         expect = list(x0.shape[:axis]) + [n] + list(x0.shape[axis:])
         if list(y.shape) != expect:
             raise op.error(f"output shape {list(y.shape)} should be {expect}", y)

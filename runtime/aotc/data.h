@@ -1,4 +1,5 @@
-/* Data movement: PAD, PADV2, CONCATENATION, STRIDED_SLICE, TRANSPOSE.
+/* Data movement: PAD, PADV2, CONCATENATION, PACK, STRIDED_SLICE, SLICE, TRANSPOSE, TILE, BROADCAST_TO,
+ * REVERSE_V2, SPLIT, SPLIT_V, UNPACK, FILL.
  *
  * Every index is computed at compile time. A copy is described by `geom`, an int32 table:
  *   geom[0] = ndim (<= AOTC_DATA_MAX_DIMS), then shape[ndim], in_stride[ndim], out_stride[ndim]
@@ -62,7 +63,8 @@ AOTC_KERNEL void aotc_data__copy(const uint8_t *in, uint8_t *out, const int32_t 
     }
 }
 
-/* out = in rearranged (TRANSPOSE, STRIDED_SLICE): elem = bytes per element */
+/* out = in rearranged (TRANSPOSE, STRIDED_SLICE, SLICE, TILE, BROADCAST_TO, REVERSE_V2): elem = bytes
+ * per element; zero strides repeat an element, negative ones walk backwards */
 AOTC_KERNEL void aotc_data_copy(const void *in, void *out, const int32_t *geom, int32_t in_offset,
                                 int32_t elem)
 {
@@ -113,5 +115,48 @@ AOTC_DATA_CONCAT(aotc_data_concat_s16, int16_t)
 AOTC_DATA_CONCAT(aotc_data_concat_s32, int32_t)
 AOTC_DATA_CONCAT(aotc_data_concat_s64, int64_t)
 AOTC_DATA_CONCAT(aotc_data_concat_f32, float)
+
+/* SPLIT, SPLIT_V, UNPACK: the input is `outer` rows of `in_row` elements; then `n` triples
+ * (T *output, int row, int offset): each output takes `row` elements at `offset` of every input row. */
+#define AOTC_DATA_SPLIT(NAME, T)                                                                \
+    AOTC_KERNEL void NAME(const T *in, int32_t outer, int32_t in_row, int n, ...)              \
+    {                                                                                           \
+        va_list ap;                                                                             \
+        int i;                                                                                  \
+        int32_t r;                                                                              \
+        va_start(ap, n);                                                                        \
+        for (i = 0; i < n; ++i) {                                                               \
+            T *out = va_arg(ap, T *);                                                           \
+            const int row = va_arg(ap, int);                                                    \
+            const int offset = va_arg(ap, int);                                                 \
+            for (r = 0; r < outer; ++r) {                                                       \
+                memcpy(out + (size_t)r * (size_t)row, in + (size_t)r * (size_t)in_row + (size_t)offset, \
+                       (size_t)row * sizeof(T));                                                \
+            }                                                                                   \
+        }                                                                                       \
+        va_end(ap);                                                                             \
+    }
+
+AOTC_DATA_SPLIT(aotc_data_split_s8, int8_t)
+AOTC_DATA_SPLIT(aotc_data_split_u8, uint8_t)
+AOTC_DATA_SPLIT(aotc_data_split_s16, int16_t)
+AOTC_DATA_SPLIT(aotc_data_split_s32, int32_t)
+AOTC_DATA_SPLIT(aotc_data_split_s64, int64_t)
+AOTC_DATA_SPLIT(aotc_data_split_f32, float)
+AOTC_DATA_SPLIT(aotc_data_split_b, bool)
+
+/* FILL: all `count` elements of out = *value (elem bytes each; value may be a run-time tensor) */
+AOTC_KERNEL void aotc_data_fill(void *out, const void *value, int32_t count, int32_t elem)
+{
+    uint8_t *o = (uint8_t *)out;
+    int32_t i;
+    if (elem == 1) {
+        memset(o, *(const uint8_t *)value, (size_t)count);
+        return;
+    }
+    for (i = 0; i < count; ++i) {
+        memcpy(o + (size_t)i * (size_t)elem, value, (size_t)elem);
+    }
+}
 
 #endif

@@ -238,3 +238,66 @@ def test_empty_slice_is_a_clear_error():
     model = one_op("STRIDED_SLICE", "int8", [shape], out, [np.array(v, np.int32) for v in (begin, end, strides)])
     with pytest.raises(ModelError, match="no elements"):
         aotc.compile(model)
+
+
+SLICES_MASKS = [  # shape, begin, end, strides, options, output shape
+    # offset: end is relative to begin
+    ((4, 7), [1, 2], [2, 3], [1, 1], {"Offset": True}, (2, 3)),
+    ((5, 3), [3, 0], [-2, 3], [-1, 1], {"Offset": True}, (2, 3)),
+    # x[None, 1:3] on (4, 5): new axis first
+    ((4, 5), [0, 1], [1, 3], [1, 1], {"NewAxisMask": 1}, (1, 2, 5)),
+    # x[1, ..., ::-2] on (3, 2, 4, 5): shrink, ellipsis in the middle, negative stride last
+    ((3, 2, 4, 5), [1, 0, -1], [2, 0, -6], [1, 1, -2], {"ShrinkAxisMask": 1, "EllipsisMask": 2}, (2, 4, 3)),
+    # x[..., None, 2] on (2, 3, 4): ellipsis first, new axis, shrink last
+    ((2, 3, 4), [0, 0, 2], [0, 0, 3], [1, 1, 1], {"EllipsisMask": 1, "NewAxisMask": 2, "ShrinkAxisMask": 4},
+     (2, 3, 1)),
+    # x[-1:, :, 1] with begin/end masks on (3, 4, 5)
+    ((3, 4, 5), [-1, 7, 1], [0, 0, 2], [1, 1, 1], {"EndMask": 3, "BeginMask": 2, "ShrinkAxisMask": 4}, (1, 4)),
+]
+
+
+@pytest.mark.parametrize("case", SLICES_MASKS, ids=[f"m{i}" for i in range(len(SLICES_MASKS))])
+def test_strided_slice_masks(case):
+    shape, begin, end, strides, opts, out = case
+    params = [np.array(v, np.int32) for v in (begin, end, strides)]
+    assert_exact(one_op("STRIDED_SLICE", "int8", [shape], out, params, opts), inputs=2)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint8"])
+def test_strided_slice_other_types(dtype):
+    QUANT.setdefault("int64", {})
+    QUANT.setdefault("uint8", dict(scale=0.05, zero_point=120))
+    shape, begin, end, strides, bm, em, sm = SLICES[1]
+    out = _ss_out(shape, begin, end, strides, bm, em, sm)
+    params = [np.array(v, np.int32) for v in (begin, end, strides)]
+    assert_exact(one_op("STRIDED_SLICE", dtype, [shape], out, params, {"EndMask": em}), inputs=2)
+
+
+def test_strided_slice_tflm():
+    shape, begin, end, strides, bm, em, sm = SLICES[2]
+    out = _ss_out(shape, begin, end, strides, bm, em, sm)
+    params = [np.array(v, np.int32) for v in (begin, end, strides)]
+    assert_exact(one_op("STRIDED_SLICE", "int8", [shape], out, params,
+                        {"BeginMask": bm, "EndMask": em}), inputs=2, reference="tflm")
+
+
+def test_strided_slice_runtime_begin_is_a_clear_error():
+    mb = ModelBuilder()
+    x = mb.tensor("x", (4, 4), "int8", **QUANT["int8"])
+    b = mb.tensor("b", (2,), "int32")
+    e = mb.tensor("e", (2,), "int32", data=np.array([2, 2], np.int32))
+    s = mb.tensor("s", (2,), "int32", data=np.array([1, 1], np.int32))
+    y = mb.tensor("y", (2, 2), "int8", **QUANT["int8"])
+    mb.op("STRIDED_SLICE", [x, b, e, s], [y], {}, version=4)
+    with pytest.raises(aotc.AotcError, match="must be constant"):
+        aotc.compile(mb.build([x, b], [y]))
+
+
+def test_unsupported_type_names_it():
+    mb = ModelBuilder()
+    x = mb.tensor("x", (2, 2), "bool")
+    p = mb.tensor("p", (2, 2), "int32", data=np.array([[0, 0], [1, 1]], np.int32))
+    y = mb.tensor("y", (2, 4), "bool")
+    mb.op("PAD", [x, p], [y], {}, version=4)
+    with pytest.raises(ModelError, match="type bool is not supported by PAD"):
+        aotc.compile(mb.build([x], [y]))

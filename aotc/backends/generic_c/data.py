@@ -1,5 +1,7 @@
-"""PAD/PADV2 -> aotc_data_pad, TRANSPOSE/STRIDED_SLICE -> aotc_data_copy,
-CONCATENATION -> aotc_data_concat_<type>.
+"""PAD/PADV2 -> aotc_data_pad; TRANSPOSE, STRIDED_SLICE, SLICE, TILE, BROADCAST_TO, REVERSE_V2 ->
+aotc_data_copy; CONCATENATION, PACK -> aotc_data_concat_<type>; SPLIT, SPLIT_V, UNPACK ->
+aotc_data_split_<type>; FILL -> aotc_data_fill; BROADCAST_ARGS (a constant graph output) -> a copy of
+its folded value.
 
 All of them are described by a strided copy computed here: shape, input and output strides (in
 elements), and a start offset; size-1 dimensions are dropped and dimensions contiguous on both sides
@@ -8,13 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import UnsupportedError, where
 from ...ir import dtype_bytes, np_dtype
+from ...ops import OPS
 from ...ops.data import concat_geometry, pad_amounts, pad_value, strided_slice_geometry, transpose_perm
+from ...ops.slicing import reverse_axes, slice_geometry, split_sizes, tile_multiples
 from ..base import ConstArray, KernelCall, TensorRef
 from . import lowering
 
 CONCAT_SUFFIX = {"int8": "s8", "uint8": "u8", "int16": "s16", "int32": "s32", "int64": "s64",
                  "float32": "f32"}
+SPLIT_SUFFIX = dict(CONCAT_SUFFIX, bool="b")
 
 
 def row_major_strides(shape) -> list[int]:
@@ -116,3 +122,125 @@ def lower_concatenation(op, options):
         offset += inner
     args += [len(parts) // 3, *parts]
     return KernelCall(op, "generic_c", f"aotc_data_concat_{CONCAT_SUFFIX[y.dtype]}", args)
+
+
+# ---- copies described by one geometry -----------------------------------------------------------
+
+def _copy(op, x, y, shape, in_strides, out_strides, offset=0):
+    try:
+        geom = copy_geometry(shape, in_strides, out_strides)
+    except ValueError:
+        raise UnsupportedError(f"{where(op, y)}: the copy needs more than 8 dimensions after merging") from None
+    g = ConstArray("geom", "int32_t", geom)
+    src = TensorRef(x, True) if not isinstance(x, ConstArray) else x
+    consts = [g] + ([x] if isinstance(x, ConstArray) else [])
+    return KernelCall(op, "generic_c", "aotc_data_copy",
+                      [src, TensorRef(y), g, int(offset), dtype_bytes(y.dtype)], consts=consts)
+
+
+@lowering("SLICE", supports=_const_params(1, 2))
+def lower_slice(op, options):
+    x, y = op.inputs[0], op.outputs[0]
+    begin, size = slice_geometry(op)
+    xs = row_major_strides(x.shape)
+    return _copy(op, x, y, size, xs, row_major_strides(size), sum(b * s for b, s in zip(begin, xs)))
+
+
+@lowering("TILE", supports=_const_params(1))
+def lower_tile(op, options):
+    """Output dimension d is (multiple m_d) x (input size n_d): the input stride of the first is 0."""
+    x, y = op.inputs[0], op.outputs[0]
+    m = tile_multiples(op)
+    xs, ys = row_major_strides(x.shape), row_major_strides(y.shape)
+    shape, ins, outs = [], [], []
+    for d, (n, k) in enumerate(zip(x.shape, m)):
+        shape += [k, n]
+        ins += [0, xs[d]]
+        outs += [n * ys[d], ys[d]]
+    return _copy(op, x, y, shape, ins, outs)
+
+
+@lowering("BROADCAST_TO", supports=_const_params(1))
+def lower_broadcast_to(op, options):
+    x, y = op.inputs[0], op.outputs[0]
+    xshape = [1] * (len(y.shape) - len(x.shape)) + list(x.shape)
+    xs = row_major_strides(xshape)
+    ins = [0 if n == 1 else s for n, s in zip(xshape, xs)]
+    return _copy(op, x, y, y.shape, ins, row_major_strides(y.shape))
+
+
+@lowering("REVERSE_V2", supports=_const_params(1))
+def lower_reverse(op, options):
+    x, y = op.inputs[0], op.outputs[0]
+    axes = set(reverse_axes(op))
+    xs = row_major_strides(x.shape)
+    ins = [-s if d in axes else s for d, s in enumerate(xs)]
+    offset = sum((x.shape[d] - 1) * xs[d] for d in axes)
+    return _copy(op, x, y, x.shape, ins, row_major_strides(x.shape), offset)
+
+
+def _split_supported(op):
+    ok, why = _const_params(*([0] if op.kind == "SPLIT" else [1, 2] if op.kind == "SPLIT_V" else []))(op)
+    if not ok:
+        return ok, why
+    if op.outputs[0].dtype not in SPLIT_SUFFIX:
+        return False, f"{op.kind} of {op.outputs[0].dtype} has no generic_c kernel"
+    return True, ""
+
+
+@lowering("SPLIT", "SPLIT_V", "UNPACK", supports=_split_supported)
+def lower_split(op, options):
+    x = op.inputs[1] if op.kind == "SPLIT" else op.inputs[0]
+    axis, sizes = split_sizes(op)
+    outer = int(np.prod(x.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(x.shape[axis + 1:], dtype=np.int64))
+    parts, offset = [], 0
+    for y, s in zip(op.outputs, sizes):
+        if s:
+            parts += [TensorRef(y), s * inner, offset]
+        offset += s * inner
+    return KernelCall(op, "generic_c", f"aotc_data_split_{SPLIT_SUFFIX[x.dtype]}",
+                      [TensorRef(x, True), outer, x.shape[axis] * inner, len(parts) // 3, *parts])
+
+
+def _pack_supported(op):
+    if op.outputs[0].dtype not in CONCAT_SUFFIX:
+        return False, f"PACK of {op.outputs[0].dtype} has no generic_c kernel"
+    return True, ""
+
+
+@lowering("PACK", supports=_pack_supported)
+def lower_pack(op, options):
+    """A concatenation of the inputs along the new axis: each contributes prod(shape[axis:])."""
+    y = op.outputs[0]
+    rank = len(y.shape)
+    axis = op.attrs["axis"] + (rank if op.attrs["axis"] < 0 else 0)
+    outer = int(np.prod(y.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64))
+    parts = []
+    for i, t in enumerate(op.inputs):
+        parts += [TensorRef(t, True), inner, i * inner]
+    return KernelCall(op, "generic_c", f"aotc_data_concat_{CONCAT_SUFFIX[y.dtype]}",
+                      [TensorRef(y), outer, len(op.inputs) * inner, len(op.inputs), *parts])
+
+
+@lowering("FILL", supports=_const_params(0))
+def lower_fill(op, options):
+    v, y = op.inputs[1], op.outputs[0]
+    return KernelCall(op, "generic_c", "aotc_data_fill",
+                      [TensorRef(y), TensorRef(v, True), y.size, dtype_bytes(y.dtype)])
+
+
+def _all_const(op):
+    if not all(t is not None and t.is_const for t in op.inputs):
+        return False, f"{op.kind} needs constant inputs (aotc's shapes are static)"
+    return True, ""
+
+
+@lowering("BROADCAST_ARGS", supports=_all_const)
+def lower_constant_output(op, options):
+    """Not folded because it is a graph output: copy its folded value into the output."""
+    y = op.outputs[0]
+    value = OPS[op.kind].evaluate(op, [t.data for t in op.inputs])[0]
+    c = ConstArray("value", TensorRef(y).ctype, np.asarray(value, dtype=np_dtype(y.dtype)).reshape(-1))
+    return _copy(op, c, y, [y.size], [1], [1])
