@@ -186,6 +186,8 @@ class _Reader:
                 if raw is None:
                     raise UnsupportedError(f"{loc}: int4 is supported for constant (weight) tensors only")
                 nbytes = (nbytes + 1) // 2   # two values per byte in the file
+            if raw is None and nbytes == 0 and buf_idx > 0:
+                raw = b""   # an empty constant (e.g. no axes to reduce): its buffer holds no bytes
             if raw is not None:
                 if len(raw) != nbytes:
                     raise ModelError(f"{loc}: constant buffer {buf_idx} holds {len(raw)} bytes, shape "

@@ -258,3 +258,13 @@ def test_cumsum_int8_is_an_error():
     mb.op("CUMSUM", [x, a], [y], {})
     with pytest.raises(ModelError, match="int8 is not supported"):
         aotc.compile(mb.build([x], [y]))
+
+
+def test_mean_with_an_empty_axes_constant_is_an_identity():
+    """An empty constant (axes of shape [0]) is read as a constant, not refused as a zero-size tensor."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (2, 3), "float32")
+    axes = mb.tensor("axes", (0,), "int32", data=np.zeros((0,), np.int32))
+    y = mb.tensor("y", (2, 3), "float32")
+    mb.op("MEAN", [x, axes], [y], {"KeepDims": True})
+    assert_exact(mb.build([x], [y]), inputs=2)
