@@ -110,6 +110,12 @@ def cmd_plan(a) -> int:
     return 0
 
 
+def cmd_ops(a) -> int:
+    from .op_table import text
+    print(text(a.target), end="")
+    return 0
+
+
 def cmd_demo(a) -> int:
     from .demo import write_demo_model
     path = write_demo_model(Path(a.output))
@@ -250,6 +256,10 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--svg", default=None, metavar="FILE", help="draw the plan (time x address) as SVG")
     pl.add_argument("--png", default=None, metavar="FILE", help="draw the plan as PNG")
     pl.set_defaults(func=cmd_plan)
+
+    o = sub.add_parser("ops", help="the operator support table: versions, types, backends, or why not")
+    o.add_argument("--target", default="generic", help="target name (see `aotc targets`)")
+    o.set_defaults(func=cmd_ops)
 
     t = sub.add_parser("targets", help="list the available targets")
     t.set_defaults(func=cmd_targets)

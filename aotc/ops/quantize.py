@@ -20,6 +20,7 @@ def _expect_same_shape(op: Op) -> None:
 @op("QUANTIZE")
 class Quantize(OpDef):
     max_version = 3
+    types = ("float32", "int8", "uint8", "int16")   # input types; see QUANTIZE_TYPES for the outputs
 
     def check(self, op: Op, graph: Graph) -> None:
         expect_inputs(op, 1)
@@ -60,6 +61,7 @@ def dequantize_numpy(x: np.ndarray, quant, shape) -> np.ndarray:
 @op("DEQUANTIZE")
 class Dequantize(OpDef):
     max_version = 6
+    types = ("int8", "uint8", "int16")
 
     def check(self, op: Op, graph: Graph) -> None:
         expect_inputs(op, 1)
