@@ -472,7 +472,8 @@ def _compare(ours: dict[int, np.ndarray], ref: dict[int, np.ndarray], graph) -> 
 def bench(model, target: str = "m55", cmsis_nn: str | os.PathLike | None = None, per_op: bool = False,
           seed: int = 0, rounding: str | None = None, reference: str | None = None, reference_model=None,
           timeout: float = DEFAULT_TIMEOUT, keep: str | os.PathLike | None = None, name: str | None = None,
-          shift: int = ICOUNT_SHIFT, stack_bytes: int = STACK_BYTES, exact: str | None = None) -> BenchResult:
+          shift: int = ICOUNT_SHIFT, stack_bytes: int = STACK_BYTES, exact: str | None = None,
+          patches: str = "off") -> BenchResult:
     """Compile `model` (path or bytes), run it on the target's emulated board, measure and verify.
     exact="litert" routes the ops where CMSIS-NN differs from LiteRT to the generic kernels."""
     from . import target as targets
@@ -513,7 +514,7 @@ def bench(model, target: str = "m55", cmsis_nn: str | os.PathLike | None = None,
 
     if extra_sources:
         compiled = compile_model(model, target=target, rounding=rounding, name=name, measure_code=False,
-                                 exact=exact)
+                                 exact=exact, patches=patches)
     else:
         if "generic_c" not in tgt.backends:
             raise UsageError(f"target {target} has no generic_c backend: pass --cmsis-nn PATH")
@@ -521,7 +522,7 @@ def bench(model, target: str = "m55", cmsis_nn: str | os.PathLike | None = None,
             notes.append(f"no CMSIS-NN path: every op uses aotc's generic kernels "
                          f"(target {target} restricted to backend generic_c)")
         compiled = compile_model(model, target=target, rounding=rounding, name=name, measure_code=False,
-                                 backends=("generic_c",))
+                                 backends=("generic_c",), patches=patches)
     backends = sorted({c.backend for c in compiled.calls if not c.alias})
     g = compiled.graph
     _, feed = input_sets(g, 1, seed)[0]

@@ -64,6 +64,7 @@ class _Names:
         self.prefix = prefix
         self.weights: dict[Tensor, Array] = {}
         self.tables: list[Array] = []
+        self._table_symbols: dict[tuple, str] = {}   # content -> symbol: equal tables are emitted once
 
     def weight(self, t: Tensor) -> str:
         if t not in self.weights:
@@ -75,11 +76,13 @@ class _Names:
         return self.weights[t].symbol
 
     def table(self, step: int, c: ConstArray) -> str:
-        sym = f"{self.prefix}_op{step}_{c.suffix}"
-        if not any(a.symbol == sym for a in self.tables):
+        key = c.key
+        if key not in self._table_symbols:
+            sym = f"{self.prefix}_op{step}_{c.suffix}"
+            self._table_symbols[key] = sym
             self.tables.append(Array(sym, c.ctype, max(c.values.size, 1), format_values(c.values, c.ctype),
                                      f"op step {step}"))
-        return sym
+        return self._table_symbols[key]
 
 
 def render_arg(arg, step: int, plan: Plan, names: _Names) -> str:
@@ -101,7 +104,11 @@ def render_arg(arg, step: int, plan: Plan, names: _Names) -> str:
 def storage(plan: Plan, t: Tensor) -> str:
     """C expression of the address holding t: in the arena, or the caller's input/output buffer."""
     where, pos = plan.location(t)
-    return f"(arena + {pos})" if where == "arena" else f"{where}{pos}"
+    if where == "arena":
+        return f"(arena + {pos})"
+    off = plan.view_offset(t)   # a band of rows of the caller's buffer (patch-based execution)
+    qual = "const " if where == "input" else ""
+    return f"(({qual}uint8_t *){where}{pos} + {off})" if off else f"{where}{pos}"
 
 
 def io_info(t: Tensor, plan: Plan, i: int, kind: str) -> dict:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import codegen, codesize, memory, passes, reader, reports
+from .memory import patches
 from . import target as targets
 from .backends import BACKENDS, KernelCall
 from .errors import UnsupportedError, UsageError, where
@@ -26,6 +27,8 @@ class Options:
     rounding: str = "litert"           # follow LiteRT's or TFLM's arithmetic where they differ: litert | tflm
     planner: str = "best"              # arena planner (aotc.memory.PLANNERS) or "best" of them
     schedule: str = "search"           # search: the op order with the smallest peak; given: the file's order
+    patches: str = "off"               # auto: run the first layers band by band when that shrinks the arena;
+                                       # "K:B": the first K windowed ops in bands of B output rows
     name: str | None = None            # C symbol prefix; default from the file name
     source_name: str = "model.tflite"  # for comments and the report (never a full path)
     measure_code: bool = True          # compile once with the host compiler to report code size
@@ -55,25 +58,56 @@ class Compiled:
 
 def lower(graph: Graph, target, options: Options) -> list[KernelCall]:
     """Each op -> a KernelCall from the first backend of the target that supports it."""
-    calls = []
-    for op in graph.ops:
-        reasons = []
-        for bname in target.backends:
-            if bname not in BACKENDS:
-                reasons.append(f"backend {bname} is not available in this aotc")
-                continue
-            ok, why = BACKENDS[bname].supports(op)
-            if ok:
-                call = BACKENDS[bname].lower(op, options)
-                if reasons:  # a fallback: the report says why the preferred backends were not used
-                    call.note = "; ".join(reasons + ([call.note] if call.note else []))
-                calls.append(call)
-                break
-            reasons.append(why)
-        else:
-            t = op.outputs[0] if op.outputs else None
-            raise UnsupportedError(f"{where(op, t)}: not supported on target {target.name}: {'; '.join(reasons)}")
-    return calls
+    return [lower_op(op, target, options) for op in graph.ops]
+
+
+def lower_op(op, target, options: Options) -> KernelCall:
+    reasons = []
+    for bname in target.backends:
+        if bname not in BACKENDS:
+            reasons.append(f"backend {bname} is not available in this aotc")
+            continue
+        ok, why = BACKENDS[bname].supports(op)
+        if ok:
+            call = BACKENDS[bname].lower(op, options)
+            if reasons:  # a fallback: the report says why the preferred backends were not used
+                call.note = "; ".join(reasons + ([call.note] if call.note else []))
+            return call
+        reasons.append(why)
+    t = op.outputs[0] if op.outputs else None
+    raise UnsupportedError(f"{where(op, t)}: not supported on target {target.name}: {'; '.join(reasons)}")
+
+
+def plan_memory(graph: Graph, calls, target, options: Options):
+    """Schedule, then plan the arena; with patches "auto", also try running the first layers band by
+    band and keep that when its arena is smaller ("K:B" forces K ops in bands of B rows).
+    Returns (calls, plan, patch stage or None)."""
+    calls = memory.schedule(graph, calls, target.alignment, options.schedule)
+    plan = memory.plan(graph, calls, target.alignment, options.planner, options.io)
+    forced = patches.parse_mode(options.patches)
+    if options.patches == "off" or options.planner == "unshared":
+        return calls, plan, None
+    steps, tries = patches.candidates(graph, calls)
+    if forced is not None:
+        if forced[0] > len(steps):
+            raise UsageError(f"--patches {options.patches}: the model starts with a chain of {len(steps)} "
+                             "windowed ops that can run in bands")
+        tries = [forced]
+    best = None
+    for k, band in tries:
+        new_calls, views, stage = patches.split(graph, calls, steps[:k], band,
+                                                lambda op: lower_op(op, target, options))
+        size = memory.plan(graph, new_calls, target.alignment, "greedy_by_size", options.io, views).arena_size
+        # the smallest arena, then the fewest recomputed MACs
+        if forced is not None or (size, stage.extra_macs) < ((best[0], best[3].extra_macs) if best
+                                                             else (plan.arena_size, 0)):
+            best = (size, new_calls, views, stage)
+    if best is None:
+        return calls, plan, None
+    _, new_calls, views, stage = best
+    patched = memory.plan(graph, new_calls, target.alignment, options.planner, options.io, views)
+    stage.arena_before, stage.arena_after = plan.arena_size, patched.arena_size
+    return new_calls, patched, stage
 
 
 def library_includes(calls) -> list:
@@ -108,13 +142,12 @@ def _compile_graph(graph: Graph, options: Options) -> Compiled:
         raise UsageError(f"unknown --exact '{options.exact}' (known: litert)")
     graph = passes.run(graph, target, disabled=tuple(options.disabled_passes or ()))
     calls = lower(graph, target, options)
-    calls = memory.schedule(graph, calls, target.alignment, options.schedule)
-    plan = memory.plan(graph, calls, target.alignment, options.planner, options.io)
+    calls, plan, stage = plan_memory(graph, calls, target, options)
     limit = options.arena_limit if options.arena_limit is not None else target.raw.get("ram_bytes")
     memory.check_fits(plan, limit, "--arena-limit" if options.arena_limit is not None else f"target {target.name}'s RAM")
     files = codegen.emit(graph, calls, plan, target, options)
     code = codesize.measure(files, options.name or graph.name, library_includes(calls)) if options.measure_code else None
-    report = reports.build(graph, calls, plan, target, options, code)
+    report = reports.build(graph, calls, plan, target, options, code, stage)
     files["report.json"] = reports.to_json(report)
     files["report.txt"] = reports.to_text(report)
     return Compiled(graph, calls, plan, files, report, options)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 
 from . import __version__
+from .backends.base import table_bytes
 
 SCHEMA_VERSION = 1
 
@@ -23,7 +24,7 @@ def _io(t) -> dict:
             "scale": t.quant.s if t.quant else None, "zero_point": t.quant.zp if t.quant else None}
 
 
-def build(graph, calls, plan, target, options, code: dict | None = None) -> dict:
+def build(graph, calls, plan, target, options, code: dict | None = None, stage=None) -> dict:
     ops = []
     weights = {}
     for step, call in enumerate(calls):
@@ -55,10 +56,14 @@ def build(graph, calls, plan, target, options, code: dict | None = None) -> dict
         "arena_bytes": plan.arena_size,
         "lower_bound_bytes": plan.lower_bound,
         "weights_bytes": sum(weights.values()),
-        "tables_bytes": sum(c.const_bytes for c in calls),
+        "tables_bytes": table_bytes(calls),
         "planner": plan.planner,
         "planners": plan.candidates,
         "memory_reuse": plan.reuses,
+        "patches": None if stage is None else {
+            "ops": stage.ops, "band_rows": stage.band,
+            "bands": stage.bands, "extra_macs": stage.extra_macs,
+            "arena_without": stage.arena_before, "arena_with": stage.arena_after},
         "rounding": options.rounding,
         "total_macs": sum(c.macs for c in calls),
         "code_bytes": code["text"] if code else None,
@@ -94,6 +99,10 @@ def to_text(r: dict) -> str:
               f"arena        {r['arena_bytes']:>10,} bytes ({r['planner']}; lower bound {r['lower_bound_bytes']:,}, gap {gap:,})",
               *([f"planners     " + ", ".join(f"{k} {v:,}" for k, v in r["planners"].items())] if r.get("planners") else []),
               *[f"reuse        step {u['step']} {u['kind']}: {u['rule']}, {u['bytes']:,} bytes" for u in r.get("memory_reuse", [])],
+              *([f"patches      ops {r['patches']['ops']} run in {r['patches']['bands']} bands of "
+                 f"{r['patches']['band_rows']} rows: arena {r['patches']['arena_without']:,} -> "
+                 f"{r['patches']['arena_with']:,} bytes, {r['patches']['extra_macs']:,} MACs recomputed"]
+                if r.get("patches") else []),
               f"weights      {r['weights_bytes']:>10,} bytes (+ {r['tables_bytes']:,} bytes of compile-time tables)",
               f"MACs         {r['total_macs']:>10,}"]
     p = r.get("passes") or {}

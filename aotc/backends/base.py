@@ -37,6 +37,17 @@ class ConstArray:
     def nbytes(self) -> int:
         return int(self.values.nbytes)
 
+    @property
+    def key(self) -> tuple:
+        """Equal keys, equal tables: codegen emits one array for all of them."""
+        v = np.ascontiguousarray(self.values)
+        return (self.ctype, v.dtype.str, v.shape, v.tobytes())
+
+
+def table_bytes(calls) -> int:
+    """Flash bytes of the calls' compile-time tables, each distinct table counted once."""
+    return sum({c.key: c.nbytes for call in calls for c in call.consts}.values())
+
 
 @dataclass
 class KernelCall:

@@ -7,6 +7,8 @@ from ..errors import ModelError, UsageError
 from ..ir import Graph, Tensor
 from .check import check
 from .liveness import Buffer, liveness, lower_bound, round_up
+
+__all__ = ["Buffer", "Plan", "check_fits", "liveness", "lower_bound", "plan", "schedule"]
 from .planners import HEURISTICS, PLANNERS, arena_size
 from .schedule import search as search_schedule
 
@@ -46,7 +48,11 @@ class Plan:
         return ext if ext is not None else ("arena", self.offset_of(t))
 
     def offset_of(self, t: Tensor) -> int:
-        return self.offsets[self.buffer_of(t).name] + self.views.get(t, (t, 0))[1]
+        return self.offsets[self.buffer_of(t).name] + self.view_offset(t)
+
+    def view_offset(self, t: Tensor) -> int:
+        """Byte offset of t inside the tensor owning its storage (0 unless t is a slice of it)."""
+        return self.views.get(t, (t, 0))[1]
 
     def scratch_offset(self, step: int) -> int:
         return self.offsets[f"scratch{step}"]
@@ -77,13 +83,13 @@ def schedule(graph: Graph, calls, align: int = 16, mode: str = "search"):
     return [calls[i] for i in search_schedule(graph, calls, align)]
 
 
-def plan(graph: Graph, calls, align: int = 16, planner: str = "best", io: str = "arena") -> Plan:
+def plan(graph: Graph, calls, align: int = 16, planner: str = "best", io: str = "arena", views=None) -> Plan:
     if planner not in PLANNERS:
         raise UsageError(f"unknown planner '{planner}' (known: {', '.join(sorted(PLANNERS))})")
     if io not in IO_MODES:
         raise UsageError(f"unknown I/O mode '{io}' (known: {', '.join(IO_MODES)})")
     # per-layer verification ("unshared") reads every tensor after the run: no bytes may be reused
-    live = liveness(graph, calls, align, reuse=planner != "unshared")
+    live = liveness(graph, calls, align, reuse=planner != "unshared", given_views=views)
     external = external_storage(graph, live.views) if io == "caller" else {}
     bufs = [b for b in live.buffers if b.tensor is None or b.tensor not in external]
     candidates: dict[str, int] = {}

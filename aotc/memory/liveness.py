@@ -108,10 +108,13 @@ def _concat_slices(call) -> list[int] | None:
     return offsets if off == y.nbytes else None
 
 
-def liveness(graph: Graph, calls, align: int, reuse: bool = True) -> Liveness:
+def liveness(graph: Graph, calls, align: int, reuse: bool = True, given_views=None) -> Liveness:
     """Buffers and views for `calls` in schedule order. With `reuse`, apply the in-place and
-    concatenation rules; aliases (views that need no code) always apply."""
+    concatenation rules; aliases (views that need no code) always apply, and so do `given_views`
+    (tensor -> (owner, byte offset), from patch-based execution)."""
     views = _Views()
+    for t, (owner, offset) in (given_views or {}).items():
+        views.attach(t, owner, offset)
     for call in calls:
         if call.alias:
             src = views.owner(call.op.inputs[0])
