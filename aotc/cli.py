@@ -243,6 +243,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--cmsis-nn", default=None, metavar="PATH",
                    help="CMSIS-NN checkout to build with (default: $CMSIS_NN_PATH; none: generic kernels)")
     b.add_argument("--json", default=None, metavar="FILE", help="write the results as JSON")
+    b.add_argument("--patches", default="off", metavar="MODE",
+                   help="patch-based execution of the first layers: off (default), auto, or K:B (as for compile)")
     b.add_argument("--per-op", action="store_true", help="also count instructions per step (profiling build)")
     b.add_argument("--seed", type=int, default=0, help="seed of the one generated input")
     b.add_argument("--reference", choices=["litert", "tflm"], default="litert",
