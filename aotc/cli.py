@@ -27,7 +27,8 @@ def cmd_compile(a) -> int:
     if a.more_models or a.shared_arena:
         return _compile_shared(a)
     c = compile_model(_model_path(a.model), target=a.target, out_dir=a.output, rounding=a.rounding,
-                      planner=a.planner, schedule=a.schedule, patches=a.patches, name=a.name, arena_limit=a.arena_limit, exact=a.exact,
+                      planner=a.planner, schedule=a.schedule, patches=a.patches, pools=a.pools, name=a.name,
+                      arena_limit=a.arena_limit, exact=a.exact,
                       backends=a.backends, io=a.io, disabled_passes=tuple(a.disable_pass))
     r = c.report
     print(f"{a.model} -> {a.output}/{c.name}.c, {c.name}.h ({len(c.calls)} ops, arena {r['arena_bytes']:,} bytes, "
@@ -43,7 +44,7 @@ def _compile_shared(a) -> int:
         raise UsageError("--name does not apply to a shared arena (each model is named after its file)")
     models = [_model_path(m) for m in [a.model, *a.more_models]]
     cs = compile_shared(models, target=a.target, out_dir=a.output, rounding=a.rounding or "litert",
-                        planner=a.planner, schedule=a.schedule, patches=a.patches, exact=a.exact,
+                        planner=a.planner, schedule=a.schedule, patches=a.patches, pools=a.pools, exact=a.exact,
                         backends=a.backends, io=a.io,
                         disabled_passes=tuple(a.disable_pass))
     for c in cs:
@@ -60,7 +61,7 @@ def cmd_verify(a) -> int:
                  rounding=a.rounding, per_layer=a.per_layer, input_files=[_model_path(p) for p in a.input],
                  reference_model=_model_path(a.reference_model) if a.reference_model else None,
                  sanitize=a.sanitize, cmsis_nn=a.cmsis_nn, exact=a.exact, backends=a.backends, io=a.io,
-                 patches=a.patches,
+                 patches=a.patches, pools=a.pools,
                  disabled_passes=tuple(a.disable_pass))
     print(res.summary())
     return 0 if res.ok else 1
@@ -101,7 +102,7 @@ def cmd_plan(a) -> int:
             raise UsageError(f"{dest}: its folder does not exist")
     options = Options(target=a.target, rounding=a.rounding or "litert", planner=a.planner, schedule=a.schedule,
                       measure_code=False, io=a.io, backends=a.backends, disabled_passes=tuple(a.disable_pass),
-                      patches=a.patches,
+                      patches=a.patches, pools=a.pools,
                       source_name=path.name)
     c = compile_graph(read(path), options)
     print(picture.table(c.plan, c.calls), end="")
@@ -139,7 +140,7 @@ def cmd_bench(a) -> int:
     res = bench(_model_path(a.model), target=a.target, cmsis_nn=a.cmsis_nn, per_op=a.per_op, seed=a.seed,
                 rounding=a.rounding, reference=a.reference,
                 reference_model=_model_path(a.reference_model) if a.reference_model else None,
-                timeout=a.timeout or DEFAULT_TIMEOUT, keep=a.keep, exact=a.exact, patches=a.patches)
+                timeout=a.timeout or DEFAULT_TIMEOUT, keep=a.keep, exact=a.exact, patches=a.patches, pools=a.pools)
     print(res.summary())
     if a.json:
         write_json(res, a.json)
@@ -181,6 +182,9 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--backends", default=None, type=lambda v: tuple(x for x in v.split(",") if x),
                         metavar="LIST", help="comma-separated backends to use instead of the target's, in order "
                                              "(e.g. generic_c)")
+        sp.add_argument("--pools", default=None, metavar="SPEC",
+                        help="several memory pools, fastest first: 'target' (the target's [[pools]]) or "
+                             "NAME=BYTES,...,NAME[=BYTES]; the hottest buffers go to the first pool that fits")
         sp.add_argument("--patches", default="off", metavar="MODE",
                         help="off (default); auto: run the first layers band by band (patch-based execution) "
                              "when that shrinks the arena, at the cost of recomputed halo rows; "
@@ -243,6 +247,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--cmsis-nn", default=None, metavar="PATH",
                    help="CMSIS-NN checkout to build with (default: $CMSIS_NN_PATH; none: generic kernels)")
     b.add_argument("--json", default=None, metavar="FILE", help="write the results as JSON")
+    b.add_argument("--pools", default=None, metavar="SPEC", help="several memory pools (as for compile)")
     b.add_argument("--patches", default="off", metavar="MODE",
                    help="patch-based execution of the first layers: off (default), auto, or K:B (as for compile)")
     b.add_argument("--per-op", action="store_true", help="also count instructions per step (profiling build)")

@@ -93,7 +93,8 @@ def render_arg(arg, step: int, plan: Plan, names: _Names) -> str:
         qual = "const " if arg.const else ""
         return f"({qual}{arg.ctype} *){storage(plan, t)}"
     if isinstance(arg, ScratchRef):
-        return f"({arg.ctype} *)(arena + {plan.scratch_offset(step)})"
+        where, off = plan.scratch_location(step)
+        return f"({arg.ctype} *)({c_base(where)} + {off})"
     if isinstance(arg, ConstArray):
         return names.table(step, arg)
     if isinstance(arg, (int, np.integer, float, np.floating)):
@@ -104,11 +105,16 @@ def render_arg(arg, step: int, plan: Plan, names: _Names) -> str:
 def storage(plan: Plan, t: Tensor) -> str:
     """C expression of the address holding t: in the arena, or the caller's input/output buffer."""
     where, pos = plan.location(t)
-    if where == "arena":
-        return f"(arena + {pos})"
+    if where == "arena" or where.startswith("pool:"):
+        return f"({c_base(where)} + {pos})"
     off = plan.view_offset(t)   # a band of rows of the caller's buffer (patch-based execution)
     qual = "const " if where == "input" else ""
     return f"(({qual}uint8_t *){where}{pos} + {off})" if off else f"{where}{pos}"
+
+
+def c_base(where: str) -> str:
+    """The C pointer a memory pool is addressed through inside invoke: arena, or pool_<name>."""
+    return "arena" if where == "arena" else f"pool_{where.split(':', 1)[1]}"
 
 
 def io_info(t: Tensor, plan: Plan, i: int, kind: str) -> dict:
@@ -117,7 +123,8 @@ def io_info(t: Tensor, plan: Plan, i: int, kind: str) -> dict:
     own = (where == kind.lower() and pos == i)   # kernels use the caller's buffer itself: no copy
     return {
         "index": i,
-        "copy_from": None if own else ("arena + %d" % pos if where == "arena" else f"{where}{pos}"),
+        "copy_from": None if own else (f"{c_base(where)} + {pos}" if where == "arena" or where.startswith("pool:")
+                                       else f"{where}{pos}"),
         "macro": f"{kind}{i}",
         "ctype": c_type(t.dtype),
         "dtype": t.dtype,
@@ -146,6 +153,7 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
                       for step, call in enumerate(calls) if call.scratch_check]
     headers = sorted({h for call in calls for h in runtime_headers(call)})
     state = [{"name": b.tensor.name, "index": b.tensor.index, "offset": plan.offsets[b.name],
+              "base": c_base(plan.pool_of(b)),
               "bytes": b.tensor.nbytes, "fill": state_fill(b.tensor)}
              for b in plan.buffers if b.tensor is not None and b.tensor.variable]
     ctx = {
@@ -155,6 +163,7 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
         "target": target.name,
         "source": options.source_name,
         "arena_size": plan.arena_size,
+        "pools": [{"name": n, "NAME": n.upper(), "size": s} for n, s in plan.pool_sizes.items()],
         "io_in_arena": plan.io == "arena",
         "align": plan.align,
         "inputs": [io_info(t, plan, i, "INPUT") for i, t in enumerate(graph.inputs)],

@@ -27,6 +27,8 @@ class Options:
     rounding: str = "litert"           # follow LiteRT's or TFLM's arithmetic where they differ: litert | tflm
     planner: str = "best"              # arena planner (aotc.memory.PLANNERS) or "best" of them
     schedule: str = "search"           # search: the op order with the smallest peak; given: the file's order
+    pools: str | None = None           # several memory pools: "target" (the target's [[pools]]) or
+                                       # "fast=65536,slow" (fastest first); None: one arena
     patches: str = "off"               # auto: run the first layers band by band when that shrinks the arena;
                                        # "K:B": the first K windowed ops in bands of B output rows
     name: str | None = None            # C symbol prefix; default from the file name
@@ -83,7 +85,10 @@ def plan_memory(graph: Graph, calls, target, options: Options):
     band and keep that when its arena is smaller ("K:B" forces K ops in bands of B rows).
     Returns (calls, plan, patch stage or None)."""
     calls = memory.schedule(graph, calls, target.alignment, options.schedule)
-    plan = memory.plan(graph, calls, target.alignment, options.planner, options.io)
+    pools = memory.pools.parse(options.pools, target.raw.get("pools")) if options.pools else None
+    if pools and options.planner == "unshared":
+        pools = None   # per-layer verification: every tensor in its own place, one arena
+    plan = memory.plan(graph, calls, target.alignment, options.planner, options.io, pools=pools)
     forced = patches.parse_mode(options.patches)
     if options.patches == "off" or options.planner == "unshared":
         return calls, plan, None
@@ -97,16 +102,18 @@ def plan_memory(graph: Graph, calls, target, options: Options):
     for k, band in tries:
         new_calls, views, stage = patches.split(graph, calls, steps[:k], band,
                                                 lambda op: lower_op(op, target, options))
-        size = memory.plan(graph, new_calls, target.alignment, "greedy_by_size", options.io, views).arena_size
+        trial = memory.plan(graph, new_calls, target.alignment, "greedy_by_size", options.io, views, pools)
+        size = trial.arena_size + sum(trial.pool_sizes.values())
         # the smallest arena, then the fewest recomputed MACs
         if forced is not None or (size, stage.extra_macs) < ((best[0], best[3].extra_macs) if best
-                                                             else (plan.arena_size, 0)):
+                                                             else (plan.arena_size + sum(plan.pool_sizes.values()), 0)):
             best = (size, new_calls, views, stage)
     if best is None:
         return calls, plan, None
     _, new_calls, views, stage = best
-    patched = memory.plan(graph, new_calls, target.alignment, options.planner, options.io, views)
-    stage.arena_before, stage.arena_after = plan.arena_size, patched.arena_size
+    patched = memory.plan(graph, new_calls, target.alignment, options.planner, options.io, views, pools)
+    stage.arena_before = plan.arena_size + sum(plan.pool_sizes.values())
+    stage.arena_after = patched.arena_size + sum(patched.pool_sizes.values())
     return new_calls, patched, stage
 
 

@@ -59,6 +59,7 @@ def build(graph, calls, plan, target, options, code: dict | None = None, stage=N
         "tables_bytes": table_bytes(calls),
         "planner": plan.planner,
         "planners": plan.candidates,
+        "pools": {plan.arena_pool: plan.arena_size, **plan.pool_sizes} if plan.pool_sizes else None,
         "memory_reuse": plan.reuses,
         "patches": None if stage is None else {
             "ops": stage.ops, "band_rows": stage.band,
@@ -97,6 +98,7 @@ def to_text(r: dict) -> str:
     gap = r["arena_bytes"] - r["lower_bound_bytes"]
     lines += ["",
               f"arena        {r['arena_bytes']:>10,} bytes ({r['planner']}; lower bound {r['lower_bound_bytes']:,}, gap {gap:,})",
+              *([f"pools        " + ", ".join(f"{k} {v:,}" for k, v in r["pools"].items())] if r.get("pools") else []),
               *([f"planners     " + ", ".join(f"{k} {v:,}" for k, v in r["planners"].items())] if r.get("planners") else []),
               *[f"reuse        step {u['step']} {u['kind']}: {u['rule']}, {u['bytes']:,} bytes" for u in r.get("memory_reuse", [])],
               *([f"patches      ops {r['patches']['ops']} run in {r['patches']['bands']} bands of "

@@ -161,21 +161,27 @@ def cache_dir() -> Path:
     return Path(root)
 
 
-def _shim(name: str, graph: Graph) -> str:
+SHIM_DECL = ("int aotc_host_run(void *ctx_mem, void *arena, size_t arena_size, void **pools, size_t *pool_sizes, "
+             "void **ins, void **outs, int first);")
+CTX_BYTES = 256   # room for the generated context struct (a few pointers), kept by Python between runs
+
+
+def _shim(name: str, graph: Graph, n_pools: int) -> str:
     ins = ", ".join(f"(const {c_type(t.dtype)} *)ins[{i}]" for i, t in enumerate(graph.inputs))
     outs = ", ".join(f"({c_type(t.dtype)} *)outs[{i}]" for i, t in enumerate(graph.outputs))
+    pools = "".join(f", pools[{i}], pool_sizes[{i}]" for i in range(n_pools))
     # init only before the first run: a stateful model continues from the previous invoke, as the
     # reference interpreter does
     return (f'#include "{name}.h"\n'
-            f"int aotc_host_run(void *arena, size_t arena_size, void **ins, void **outs, int first)\n{{\n"
-            f"    {name}_ctx_t ctx;\n"
+            f"typedef char aotc_ctx_fits[sizeof({name}_ctx_t) <= {CTX_BYTES} ? 1 : -1];\n"
+            f"{SHIM_DECL[:-1]}\n{{\n"
+            f"    {name}_ctx_t *ctx = ({name}_ctx_t *)ctx_mem;\n"
+            f"    (void)pools; (void)pool_sizes;\n"
             f"    if (first) {{\n"
-            f"        int rc = {name}_init(&ctx, arena, arena_size);\n"
+            f"        int rc = {name}_init(ctx, arena, arena_size{pools});\n"
             f"        if (rc != 0) return rc;\n"
-            f"    }} else {{\n"
-            f"        ctx.arena = (uint8_t *)arena;\n"
             f"    }}\n"
-            f"    return {name}_invoke(&ctx, {ins}{', ' if ins else ''}{outs});\n}}\n")
+            f"    return {name}_invoke(ctx, {ins}{', ' if ins else ''}{outs});\n}}\n")
 
 
 def build(compiled, extra_cflags=(), lib: "HostLib | None" = None) -> object:
@@ -184,7 +190,7 @@ def build(compiled, extra_cflags=(), lib: "HostLib | None" = None) -> object:
     import cffi
     name = compiled.name
     flags = HOST_CFLAGS + list(extra_cflags)
-    shim = _shim(name, compiled.graph)
+    shim = _shim(name, compiled.graph, len(compiled.plan.pool_sizes))
     h = hashlib.sha256()
     runtime_files = sorted((resource_dir("runtime") / "aotc").glob("*.h"))
     for key, text in sorted(compiled.files.items()):
@@ -232,7 +238,7 @@ def _build_entry(compiled, name, modname, shim, flags, entry: Path, runtime_file
         for p in runtime_files:
             shutil.copy(p, src / "aotc" / p.name)
         ffi = cffi.FFI()
-        ffi.cdef("int aotc_host_run(void *arena, size_t arena_size, void **ins, void **outs, int first);")
+        ffi.cdef(SHIM_DECL)
         include_dirs = [str(src)] + ([str(d) for d in lib.include_dirs] if lib is not None else [])
         objects = [str(lib.archive)] if lib is not None else []
         ffi.set_source(modname, shim, sources=[str(src / f"{name}.c")], include_dirs=include_dirs,
@@ -321,9 +327,16 @@ class HostModel:
         self.compiled = compiled
         self.module = build(compiled, extra_cflags, lib)
         ffi = self.module.ffi
-        self.arena = ffi.new("uint8_t[]", compiled.plan.arena_size + compiled.plan.align)
+        align = compiled.plan.align
+        self.arena = ffi.new("uint8_t[]", compiled.plan.arena_size + align)
         addr = int(ffi.cast("uintptr_t", self.arena))
-        self.pad = (-addr) % compiled.plan.align
+        self.pad = (-addr) % align
+        self.ctx = ffi.new("uint64_t[]", CTX_BYTES // 8)
+        sizes = list(compiled.plan.pool_sizes.values())
+        self.pools = [ffi.new("uint8_t[]", s + align) for s in sizes]   # kept alive with the model
+        self.pool_ptrs = ffi.new("void *[]", [p + (-int(ffi.cast("uintptr_t", p))) % align for p in self.pools]
+                                 or [ffi.NULL])
+        self.pool_sizes = ffi.new("size_t[]", sizes or [0])
         self.started = False
 
     def run(self, inputs: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
@@ -333,8 +346,8 @@ class HostModel:
         outs = [np.zeros(t.shape, dtype=np_dtype(t.dtype)) for t in g.outputs]
         in_ptrs = ffi.new("void *[]", [ffi.from_buffer(a) for a in ins] or [ffi.NULL])
         out_ptrs = ffi.new("void *[]", [ffi.from_buffer(a) for a in outs])
-        rc = lib.aotc_host_run(self.arena + self.pad, self.compiled.plan.arena_size, in_ptrs, out_ptrs,
-                               int(not self.started))
+        rc = lib.aotc_host_run(self.ctx, self.arena + self.pad, self.compiled.plan.arena_size, self.pool_ptrs,
+                               self.pool_sizes, in_ptrs, out_ptrs, int(not self.started))
         self.started = True
         if rc != 0:
             raise BuildError(f"generated init/invoke returned {rc}")
@@ -374,18 +387,21 @@ class SanitizedHostModel:
         in_bytes = max(sum(_pad16(t.nbytes) for t in g.inputs), 16)
         out_bytes = max(sum(_pad16(t.nbytes) for t in g.outputs), 16)
         N = name.upper()
+        pool_names = list(compiled.plan.pool_sizes)
+        pool_defs = "".join(f"{N}_{p.upper()}_DEFINE(pool_{p});\n" for p in pool_names)
+        pool_args = "".join(f", pool_{p}, sizeof pool_{p}" for p in pool_names)
         (self.work / "main.c").write_text(f"""#include <stdio.h>
 #include <stdlib.h>
 #include "{name}.h"
 {N}_ARENA_DEFINE(arena);
-static uint8_t in[{in_bytes}] __attribute__((aligned(16)));
+{pool_defs}static uint8_t in[{in_bytes}] __attribute__((aligned(16)));
 static uint8_t out[{out_bytes}] __attribute__((aligned(16)));
 int main(int argc, char **argv)
 {{
     {name}_ctx_t ctx;
     FILE *fi, *fo;
     if (argc != 3 || !(fi = fopen(argv[1], "rb")) || !(fo = fopen(argv[2], "wb"))) return 3;
-    if ({name}_init(&ctx, arena, sizeof arena) != {N}_OK) return 4;
+    if ({name}_init(&ctx, arena, sizeof arena{pool_args}) != {N}_OK) return 4;
     while (fread(in, 1, sizeof in, fi) == sizeof in) {{
         if ({name}_invoke(&ctx{", " if ins else ""}{ins}, {outs}) != {N}_OK) return 5;
         if (fwrite(out, 1, sizeof out, fo) != sizeof out) return 6;

@@ -10,6 +10,8 @@ from .liveness import Buffer, liveness, lower_bound, round_up
 
 __all__ = ["Buffer", "Plan", "check_fits", "liveness", "lower_bound", "plan", "schedule"]
 from .planners import HEURISTICS, PLANNERS, arena_size
+from . import pools
+from .pools import assign as assign_pools
 from .schedule import search as search_schedule
 
 IO_MODES = ("caller", "arena")
@@ -31,6 +33,8 @@ class Plan:
     elided: set[int] = field(default_factory=set)      # steps that need no code (concat in place)
     reuses: list[dict] = field(default_factory=list)   # in-place and concat rules applied
     candidates: dict[str, int] = field(default_factory=dict)   # planner -> arena bytes (for "best")
+    pool_sizes: dict[str, int] = field(default_factory=dict)   # extra pools after the arena: name -> bytes
+    arena_pool: str = "arena"          # the name of the first pool (the arena) when there are several
 
     def owner(self, t: Tensor) -> Tensor:
         return self.views.get(t, (t, 0))[0]
@@ -43,9 +47,19 @@ class Plan:
         raise KeyError(t)
 
     def location(self, t: Tensor) -> tuple[str, int]:
-        """("arena", offset) or ("input" | "output", position) of the caller's buffer holding t."""
+        """("arena", offset), ("pool:NAME", offset) for an extra memory pool, or ("input" | "output",
+        position) of the caller's buffer holding t."""
         ext = self.external.get(self.owner(t))
-        return ext if ext is not None else ("arena", self.offset_of(t))
+        if ext is not None:
+            return ext
+        return self.pool_of(self.buffer_of(t)), self.offset_of(t)
+
+    def pool_of(self, b: Buffer) -> str:
+        return "arena" if b.pool in ("arena", self.arena_pool) else f"pool:{b.pool}"
+
+    def scratch_location(self, step: int) -> tuple[str, int]:
+        b = next(b for b in self.buffers if b.name == f"scratch{step}")
+        return self.pool_of(b), self.offsets[b.name]
 
     def offset_of(self, t: Tensor) -> int:
         return self.offsets[self.buffer_of(t).name] + self.view_offset(t)
@@ -83,15 +97,8 @@ def schedule(graph: Graph, calls, align: int = 16, mode: str = "search"):
     return [calls[i] for i in search_schedule(graph, calls, align)]
 
 
-def plan(graph: Graph, calls, align: int = 16, planner: str = "best", io: str = "arena", views=None) -> Plan:
-    if planner not in PLANNERS:
-        raise UsageError(f"unknown planner '{planner}' (known: {', '.join(sorted(PLANNERS))})")
-    if io not in IO_MODES:
-        raise UsageError(f"unknown I/O mode '{io}' (known: {', '.join(IO_MODES)})")
-    # per-layer verification ("unshared") reads every tensor after the run: no bytes may be reused
-    live = liveness(graph, calls, align, reuse=planner != "unshared", given_views=views)
-    external = external_storage(graph, live.views) if io == "caller" else {}
-    bufs = [b for b in live.buffers if b.tensor is None or b.tensor not in external]
+def _place(bufs: list[Buffer], planner: str, align: int):
+    """(offsets, aligned size, planner description, per-planner sizes) for one pool."""
     candidates: dict[str, int] = {}
     chosen = planner
     if planner == "best":
@@ -105,9 +112,44 @@ def plan(graph: Graph, calls, align: int = 16, planner: str = "best", io: str = 
     # at least one aligned block even when every tensor lives in the caller's buffers: C has no
     # zero-length arrays, and the API stays the same for every model
     size = max(round_up(arena_size(bufs, offsets), align), align)
-    check(bufs, offsets, size)
-    return Plan(bufs, offsets, size, lower_bound(bufs), chosen, align, live.views, io, external,
-                live.elided, live.reuses, candidates)
+    return offsets, size, chosen, candidates
+
+
+def plan(graph: Graph, calls, align: int = 16, planner: str = "best", io: str = "arena", views=None,
+         pools=None) -> Plan:
+    """`pools`: None for one arena, or a list of memory.pools.Pool, fastest first."""
+    if planner not in PLANNERS:
+        raise UsageError(f"unknown planner '{planner}' (known: {', '.join(sorted(PLANNERS))})")
+    if io not in IO_MODES:
+        raise UsageError(f"unknown I/O mode '{io}' (known: {', '.join(IO_MODES)})")
+    # per-layer verification ("unshared") reads every tensor after the run: no bytes may be reused
+    live = liveness(graph, calls, align, reuse=planner != "unshared", given_views=views)
+    external = external_storage(graph, live.views) if io == "caller" else {}
+    bufs = [b for b in live.buffers if b.tensor is None or b.tensor not in external]
+    if not pools:
+        offsets, size, chosen, candidates = _place(bufs, planner, align)
+        check(bufs, offsets, size)
+        return Plan(bufs, offsets, size, lower_bound(bufs), chosen, align, live.views, io, external,
+                    live.elided, live.reuses, candidates)
+    owner = {t: o for t, (o, _) in live.views.items()}
+    where, first_fit = assign_pools(bufs, calls, pools, lambda t: owner.get(t, t))
+    offsets, sizes, chosen, candidates = {}, {}, planner, {}
+    for p in pools:
+        members = [b for b in bufs if where[b.name] == p.name]
+        for b in members:
+            b.pool = p.name
+        offs, size, desc, cands = _place(members, planner, align)
+        if p.limit is not None and size > p.limit:   # the planner lost to the first fit that chose the pools
+            offs = {b.name: first_fit[b.name] for b in members}
+            size = max(round_up(arena_size(members, offs), align), align)
+        check(members, offs, size)
+        offsets.update(offs)
+        sizes[p.name] = size
+        if p is pools[0]:
+            chosen, candidates = desc, cands
+    first = pools[0].name
+    return Plan(bufs, offsets, sizes[first], lower_bound(bufs), chosen, align, live.views, io, external,
+                live.elided, live.reuses, candidates, {n: s for n, s in sizes.items() if n != first}, first)
 
 
 def check_fits(plan: Plan, limit: int | None, what: str) -> None:
