@@ -99,9 +99,12 @@ def plan_memory(graph: Graph, calls, target, options: Options):
                              "windowed ops that can run in bands")
         tries = [forced]
     best = None
+    budget = patches.MAX_RECOMPUTE * sum(c.macs for c in calls)
     for k, band in tries:
         new_calls, views, stage = patches.split(graph, calls, steps[:k], band,
                                                 lambda op: lower_op(op, target, options))
+        if forced is None and stage.extra_macs > budget:
+            continue
         trial = memory.plan(graph, new_calls, target.alignment, "greedy_by_size", options.io, views, pools)
         size = trial.arena_size + sum(trial.pool_sizes.values())
         # the smallest arena, then the fewest recomputed MACs

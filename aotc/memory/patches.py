@@ -5,9 +5,9 @@ earlier layers its receptive field needs (the halo), and every kernel is called 
 with the padding adjusted, so the arithmetic per output element is unchanged and the result is
 bit-exact.
 
-The stage's input is read in place (a view of rows of the graph input), every intermediate lives in
-a band buffer reused by all bands, and the stage's last op writes its band straight into its full
-output. `apply` tries stage lengths and band heights and keeps the plan with the smallest arena;
+The stage's input is read in place (a view of rows of the graph input), every intermediate band is
+a tensor of its own that lives for two ops (so the planner overlaps them like any other buffers),
+and the stage's last op writes its band straight into its full output. `apply` tries stage lengths and band heights and keeps the plan with the smallest arena;
 it changes nothing when no patching pays."""
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from ..ops.registry import window_padding
 
 WINDOWED = ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D")
 BAND_HEIGHTS = (1, 2, 4, 8, 16)
+MAX_RECOMPUTE = 0.5   # "auto" never recomputes more than this share of the model's MACs in halos
 
 
 @dataclass
@@ -98,7 +99,6 @@ def split(graph: Graph, calls, steps: list[int], band: int, lower_op):
     last = ops[-1].outputs[0]
     out_h = last.shape[1]
     band_calls, views = [], {}
-    buffers: dict[int, Tensor] = {}     # layer -> its band buffer (largest band shape)
     extra = 0
     plans = []
     for a in range(0, out_h, band):
@@ -107,18 +107,20 @@ def split(graph: Graph, calls, steps: list[int], band: int, lower_op):
         for op in reversed(ops):
             ranges.insert(0, rows_needed(op, *ranges[0]))
         plans.append(ranges)    # ranges[j] = rows of layer j's input; ranges[-1] = the band's output rows
-    for j, op in enumerate(ops[:-1]):   # band buffer of every intermediate: its tallest band
-        y = op.outputs[0]
-        rows = max(r[j + 1][1] - r[j + 1][0] for r in plans)
-        buffers[j] = Tensor(f"{y.name}_band", (1, rows) + tuple(y.shape[2:]), y.dtype, y.quant, index=-1)
     for n, ranges in enumerate(plans):
+        prev = None   # the band the previous layer computed: a tensor of its own, live for two ops
         for j, op in enumerate(ops):
             (s, e), (a, b) = ranges[j], ranges[j + 1]
             x0, y0 = op.inputs[0], op.outputs[0]
-            x = Tensor(f"{x0.name}_b{n}_in", (1, e - s) + tuple(x0.shape[2:]), x0.dtype, x0.quant, index=-1)
+            if prev is None:   # rows [s, e) of the stage's input, read in place
+                x = Tensor(f"{x0.name}_b{n}_in", (1, e - s) + tuple(x0.shape[2:]), x0.dtype, x0.quant, index=-1)
+                views[x] = (x0, s * _row_bytes(x0))
+            else:
+                x = prev
             y = Tensor(f"{y0.name}_b{n}", (1, b - a) + tuple(y0.shape[2:]), y0.dtype, y0.quant, index=-1)
-            views[x] = (x0, s * _row_bytes(x0)) if j == 0 else (buffers[j - 1], 0)
-            views[y] = (last, a * _row_bytes(last)) if j == len(ops) - 1 else (buffers[j], 0)
+            if j == len(ops) - 1:   # the stage's output band goes straight into the full output
+                views[y] = (last, a * _row_bytes(last))
+            prev = y
             call = lower_op(_band_op(op, x, y, a, s))
             band_calls.append(call)
             extra += call.macs
