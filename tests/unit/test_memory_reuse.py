@@ -225,3 +225,44 @@ def test_concatenation_along_an_inner_axis_is_a_copy():
     assert "aotc_data_concat" in c.files["model.c"]
     assert not any(u["rule"] == "concat-in-place" for u in c.plan.reuses)
     assert_exact(model, inputs=3)
+
+
+# ---- random graphs --------------------------------------------------------------------------------
+
+def random_graph(seed: int) -> bytes:
+    """A random DAG of float32 elementwise ops and FCs over [1, n] tensors: branches, joins, values
+    read long after they are made, several outputs."""
+    rng = np.random.default_rng(seed)
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 16), "float32")
+    live = [x]
+    readers = {x: 0}
+    for k in range(int(rng.integers(6, 14))):
+        kind = str(rng.choice(["ADD", "MUL", "TANH", "RELU", "FULLY_CONNECTED", "LOGISTIC"]))
+        a = live[int(rng.integers(len(live)))]
+        y = mb.tensor(f"t{k}", (1, 16), "float32")
+        if kind in ("ADD", "MUL"):
+            b = live[int(rng.integers(len(live)))]
+            mb.op(kind, [a, b], [y], {})
+            readers[b] = readers.get(b, 0) + 1
+        elif kind == "FULLY_CONNECTED":
+            w = mb.tensor(f"w{k}", (16, 16), "float32", data=rng.normal(0, 0.3, (16, 16)))
+            mb.op(kind, [a, w, -1], [y], {})
+        else:
+            mb.op(kind, [a], [y])
+        readers[a] = readers.get(a, 0) + 1
+        readers[y] = 0
+        live.append(y)
+    outs = [t for t in live[1:] if readers[t] == 0] or [live[-1]]
+    return mb.build([x], outs)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_graphs_plan_and_run_bit_exact(seed):
+    model = random_graph(seed)
+    given = aotc.compile(model, schedule="given", measure_code=False)
+    searched = aotc.compile(model, measure_code=False)
+    assert searched.plan.lower_bound <= given.plan.lower_bound   # the search never does worse
+    for c in (given, searched):
+        check([b for b in c.plan.buffers], c.plan.offsets, c.plan.arena_size)
+    assert_exact(model, inputs=2)
