@@ -5,8 +5,9 @@ The search walks the orders as states "set of ops done" (bitmasks), level by lev
 every state the order reaching it with the smallest peak, so it is exact for the cost it models:
 bytes of the activations alive while an op runs (its inputs, everything still needed later, its
 outputs and its scratch). The number of states is bounded by the graph's width; past
-`max_states` at one level the search keeps the best states only (a beam), which is no longer exact
-but still never worse than the given order, since that order is kept as a candidate too."""
+`max_states` at one level (fewer on big graphs, to bound compile time) the search keeps the best
+states only (a beam), which is no longer exact but still never worse than the given order, since that
+order is kept as a candidate too."""
 from __future__ import annotations
 
 from ..ir import Graph
@@ -49,12 +50,13 @@ def peak_of(order: list[int], graph: Graph, calls, align: int) -> int:
     return peak
 
 
-def search(graph: Graph, calls, align: int, max_states: int = 2000) -> list[int]:
+def search(graph: Graph, calls, align: int, max_states: int = 2000, work: int = 2_000_000) -> list[int]:
     """A topological order of `calls` (as indices) with the smallest modelled peak; the given order
-    on ties."""
+    on ties. The beam narrows on big graphs so that states x ops x levels stays near `work`."""
     n = len(calls)
     if n <= 2:
         return list(range(n))
+    max_states = max(16, min(max_states, work // (n * n)))
     reads, writes, scratch, own = _cost_model(graph, calls, align)
     producer = {t: i for i, w in enumerate(writes) for t in w}
     preds = [0] * n
@@ -71,39 +73,40 @@ def search(graph: Graph, calls, align: int, max_states: int = 2000) -> list[int]
     keep = {own(t) for t in graph.outputs}
     graph_inputs = {own(t) for t in graph.inputs}
     variables = {t for t in size if t.variable}
-    base = sum(size[t] for t in variables)
+    # bytes alive before any op: state, and graph inputs someone reads (or that are outputs)
+    start = sum(size[t] for t in variables) + sum(size[t] for t in graph_inputs
+                                                   if t in size and t not in variables and (t in keep or t in users))
+    made = [sum(size[t] for t in writes[i] if t not in variables) for i in range(n)]
 
-    def live_bytes(done: int) -> int:
-        total = base
-        for t, sz in size.items():
-            if t in variables:
-                continue
-            made = t in graph_inputs or (t in producer and done >> producer[t] & 1)
-            if made and (t in keep or users.get(t, 0) & ~done):
-                total += sz
-        return total
+    read_masks = [[(size[t], users[t]) for t in reads[i] if t not in keep and t not in variables]
+                  for i in range(n)]
+    unread = [sum(size[t] for t in writes[i] if t not in keep and t not in variables and t not in users)
+              for i in range(n)]
+
+    def freed(i: int, done: int) -> int:
+        """Bytes whose last reader is op i (or that nobody reads), once ops `done` and i have run."""
+        return sum(sz for sz, mask in read_masks[i] if not mask & ~done) + unread[i]
 
     identity = list(range(n))
-    states: dict[int, tuple[int, list[int]]] = {0: (0, [])}
+    # state: ops done (bitmask) -> (peak so far, order, bytes alive now)
+    states: dict[int, tuple[int, list[int], int]] = {0: (0, [], start)}
     for _ in range(n):
-        nxt: dict[int, tuple[int, list[int]]] = {}
-        for done, (peak, order) in states.items():
-            live = live_bytes(done)
+        nxt: dict[int, tuple[int, list[int], int]] = {}
+        for done, (peak, order, live) in states.items():
             for i in range(n):
                 if done >> i & 1 or preds[i] & ~done:
                     continue
-                new_out = sum(size[t] for t in writes[i] if t not in variables)
-                step_peak = max(peak, live + new_out + round_up(scratch[i], align))
                 key = done | (1 << i)
-                cand = (step_peak, order + [i])
-                if key not in nxt or cand < nxt[key]:
+                step_peak = max(peak, live + made[i] + round_up(scratch[i], align))
+                cand = (step_peak, order + [i], live + made[i] - freed(i, key))
+                if key not in nxt or cand[:2] < nxt[key][:2]:
                     nxt[key] = cand
         if len(nxt) > max_states:
             prefix = {sum(1 << i for i in identity[:len(next(iter(nxt.values()))[1])])}
             ranked = sorted(nxt.items(), key=lambda kv: kv[1])
             nxt = dict(ranked[:max_states] + [kv for kv in ranked[max_states:] if kv[0] in prefix])
         states = nxt
-    (_, order), = states.values()
+    (_, order, _), = states.values()
     if peak_of(order, graph, calls, align) > peak_of(identity, graph, calls, align):
         return identity   # the model is approximate past the beam: never do worse than the given order
     return order

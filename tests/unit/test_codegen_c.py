@@ -231,6 +231,342 @@ def family_data() -> bytes:
     return mb.build([x, x2, xf], [t, pf])
 
 
+def _to_s32(mb, t, name, shape):
+    """CAST (bool ->) int32, so no graph output is bool."""
+    y = mb.tensor(f"{name}_i32", shape, "int32")
+    mb.op("CAST", [t], [y])
+    return y
+
+
+def family_arg() -> bytes:
+    """ARG_MAX / ARG_MIN over float32, int8, uint8, int32 and bool inputs, int32 and int64 outputs."""
+    mb = ModelBuilder()
+    ax1 = mb.tensor("ax1", (1,), "int32", data=np.array([1], np.int32))
+    ax0 = mb.tensor("ax0", (1,), "int64", data=np.array([0], np.int64))
+    ins, outs = [], []
+    for i, (kind, dt, out, ax) in enumerate((("ARG_MAX", "float32", "int32", ax1), ("ARG_MIN", "int8", "int64", ax1),
+                                             ("ARG_MAX", "uint8", "int64", ax0), ("ARG_MIN", "int32", "int32", ax0))):
+        x = mb.tensor(f"x{i}", (3, 5, 2), dt)
+        y = mb.tensor(f"y{i}", (3, 2) if ax is ax1 else (5, 2), out)
+        mb.op(kind, [x, ax], [y], {"OutputType": 2 if out == "int32" else 4}, version=2 if dt == "int8" else 1)
+        ins.append(x)
+        outs.append(y)
+    zero = mb.tensor("zero", (), "float32", data=np.array(0, np.float32))
+    b = mb.tensor("b", (3, 5, 2), "bool")
+    mb.op("GREATER", [ins[0], zero], [b])
+    yb = mb.tensor("yb", (3, 2), "int32")
+    mb.op("ARG_MAX", [b, ax1], [yb], {"OutputType": 2})
+    return mb.build(ins, outs + [yb])
+
+
+def family_batch_matmul() -> bytes:
+    """BATCH_MATMUL: float32 (adj_x, broadcast RHS), int8 (constant RHS), int16 (adj_y, broadcast)."""
+    mb = ModelBuilder()
+    a = mb.tensor("a", (2, 5, 3), "float32")
+    b = mb.tensor("b", (5, 4), "float32")
+    y = mb.tensor("y", (2, 3, 4), "float32")
+    mb.op("BATCH_MATMUL", [a, b], [y], {"AdjX": True, "AdjY": False}, version=1)
+    a8 = mb.tensor("a8", (2, 3, 5), "int8", scale=0.05, zero_point=-3)
+    b8 = mb.tensor("b8", (5, 4), "int8", data=_w((5, 4), 7), scale=0.04, zero_point=5)
+    y8 = mb.tensor("y8", (2, 3, 4), "int8", scale=0.9, zero_point=2)
+    mb.op("BATCH_MATMUL", [a8, b8], [y8], {"AdjX": False, "AdjY": False}, version=2)
+    a16 = mb.tensor("a16", (2, 3, 5), "int16", scale=0.001, zero_point=0)
+    b16 = mb.tensor("b16", (1, 4, 5), "int16", scale=0.002, zero_point=0)
+    y16 = mb.tensor("y16", (2, 3, 4), "int16", scale=0.5, zero_point=0)
+    mb.op("BATCH_MATMUL", [a16, b16], [y16], {"AdjX": False, "AdjY": True}, version=3)
+    return mb.build([a, b, a8, a16, b16], [y, y8, y16])
+
+
+def family_compare() -> bytes:
+    """Comparisons of float32, int32, int64, int8 (rescaled), int16 (rescaled and raw) and bool, with
+    broadcasting; the bool results are cast to int32."""
+    mb = ModelBuilder()
+    ins, outs, bools = [], [], []
+    q8 = ({"scale": 0.05, "zero_point": 3}, {"scale": 0.07, "zero_point": -2})
+    q16 = ({"scale": 0.001, "zero_point": 0}, {"scale": 0.0007, "zero_point": 0})
+    for i, (kind, dt, (qa, qb)) in enumerate((("GREATER", "float32", ({}, {})), ("LESS_EQUAL", "int32", ({}, {})),
+                                              ("LESS", "int64", ({}, {})), ("EQUAL", "int8", q8),
+                                              ("GREATER_EQUAL", "int8", q8), ("NOT_EQUAL", "int16", q16),
+                                              ("GREATER", "int16", q16))):
+        a = mb.tensor(f"a{i}", (2, 3, 4), dt, **qa)
+        b = mb.tensor(f"b{i}", (3, 1), dt, **qb)
+        c = mb.tensor(f"c{i}", (2, 3, 4), "bool")
+        mb.op(kind, [a, b], [c], version=2)
+        ins += [a, b]
+        bools.append(c)
+        outs.append(_to_s32(mb, c, f"c{i}", (2, 3, 4)))
+    for kind in ("EQUAL", "NOT_EQUAL"):
+        c = mb.tensor(f"c_{kind.lower()}", (2, 3, 4), "bool")
+        mb.op(kind, [bools[0], bools[3]], [c], version=2)
+        outs.append(_to_s32(mb, c, f"c_{kind.lower()}", (2, 3, 4)))
+    return mb.build(ins, outs)
+
+
+def family_gather() -> bytes:
+    """GATHER with int16 / int32 / int64 indices (batch_dims too), GATHER_ND, EMBEDDING_LOOKUP (a row
+    copy and the int8 -> float32 dequantizing one, per-row scales)."""
+    mb = ModelBuilder()
+    q8, q16 = {"scale": 0.05, "zero_point": -7}, {"scale": 0.001, "zero_point": 0}
+    x8 = mb.tensor("x8", (2, 5, 3), "int8", **q8)
+    xf = mb.tensor("xf", (5, 3), "float32")
+    x16 = mb.tensor("x16", (2, 4, 3), "int16", **q16)
+    outs = []
+
+    def idx(name, data, dt):
+        return mb.tensor(name, np.shape(data), dt, data=np.array(data, dt))
+    y = mb.tensor("g8", (2, 2, 2, 3), "int8", scale=0.05, zero_point=-7)
+    mb.op("GATHER", [x8, idx("i16", [[1, 4], [0, 0]], "int16")], [y], {"Axis": 1, "BatchDims": 0}, version=2)
+    outs.append(y)
+    y = mb.tensor("gf", (3, 3), "float32")
+    mb.op("GATHER", [xf, idx("i64", [4, 0, 2], "int64")], [y], {"Axis": 0, "BatchDims": 0}, version=1)
+    outs.append(y)
+    y = mb.tensor("g16", (2, 3, 3), "int16", scale=0.001, zero_point=0)
+    mb.op("GATHER", [x16, idx("i32", [[0, 3, 1], [2, 2, 0]], "int32")], [y], {"Axis": 1, "BatchDims": 1}, version=5)
+    outs.append(y)
+    for name, x, data, dt, shape, v in (("n8", x8, [[1, 4], [0, 2]], "int64", (2, 3), 2),
+                                        ("nf", xf, [[1], [3]], "int32", (2, 3), 1),
+                                        ("n16", x16, [[1, 0, 2], [0, 3, 1]], "int16", (2,), 3)):
+        ydt, q = {"n8": ("int8", q8), "nf": ("float32", {}), "n16": ("int16", q16)}[name]
+        y = mb.tensor(name, shape, ydt, **q)
+        mb.op("GATHER_ND", [x, idx(f"i_{name}", data, dt)], [y], {}, version=v)
+        outs.append(y)
+    ids = idx("ids", [3, 0, 5, 3], "int32")
+    vf = mb.tensor("vf", (6, 4), "float32")
+    ef = mb.tensor("ef", (4, 4), "float32")
+    mb.op("EMBEDDING_LOOKUP", [ids, vf], [ef], version=1)
+    v8 = mb.tensor("v8", (6, 2, 2), "int8", scale=list(np.linspace(0.01, 0.05, 6)), zero_point=[0] * 6, axis=0)
+    e8 = mb.tensor("e8", (4, 2, 2), "float32")
+    mb.op("EMBEDDING_LOOKUP", [ids, v8], [e8], version=3)
+    return mb.build([x8, xf, x16, vf, v8], outs + [ef, e8])
+
+
+def _lstm_s8(mb, batch: int, steps: int, n_in: int, n: int):
+    """A time-major int8 (8x8_16) LSTM with peephole, layer norm, a projection (to the cell size) and
+    clipping, quantized like the converter does it: per-tensor symmetric weights, int16 cell state at
+    2^-11, biases at layer-norm scale * 2^-10, five intermediates (gate scales, hidden state)."""
+    rng = np.random.default_rng(70)
+
+    def q(name, shape, std, dt="int8"):
+        f = rng.normal(0, std, shape)
+        qmax = 127 if dt == "int8" else 32767
+        s = float(np.abs(f).max()) / qmax
+        return mb.tensor(name, shape, dt, data=np.clip(np.round(f / s), -qmax, qmax).astype(dt), scale=s,
+                         zero_point=0), s
+    hid_s, hid_zp = 1 / 128, -2
+    x = mb.tensor("x8", (steps, batch, n_in), "int8", scale=1 / 40, zero_point=-3)
+    ins = [x] + [q(f"w8_{g}", (n, n_in), 0.5)[0] for g in "ifco"] + [q(f"r8_{g}", (n, n), 0.5)[0] for g in "ifco"]
+    ins += [q(f"p8_{g}", (n,), 0.3, "int16")[0] for g in "ifo"]
+    ln_s = {g: float(rng.uniform(0.5, 1.5)) / 32767 * 2 for g in "ifco"}
+    for g in "ifco":
+        bs = ln_s[g] / 1024
+        fb = rng.normal(0, 0.5, n) + (1.0 if g == "f" else 0.0)
+        ins.append(mb.tensor(f"b8_{g}", (n,), "int32", data=np.round(fb / bs).astype(np.int32), scale=bs,
+                             zero_point=0))
+    pw, ps = q("proj_w", (n, n), 0.4)
+    pbs = hid_s * ps
+    ins += [pw, mb.tensor("proj_b", (n,), "int32", data=np.round(rng.normal(0, 0.2, n) / pbs).astype(np.int32),
+                          scale=pbs, zero_point=0)]
+    ins += [mb.tensor("h8", (batch, n), "int8", scale=1 / 64, zero_point=-2, variable=True),
+            mb.tensor("c8", (batch, n), "int16", scale=2.0 ** -11, zero_point=0, variable=True)]
+    ins += [mb.tensor(f"ln_{g}", (n,), "int16", data=np.round(rng.uniform(0.5, 1.5, n) / ln_s[g]).astype(np.int16),
+                      scale=ln_s[g], zero_point=0) for g in "ifco"]
+    inter = [mb.tensor(f"gate{k}", (0,), "int16", scale=float(rng.uniform(0.6, 1.2)) * 2.0 ** -12, zero_point=0)
+             for k in range(4)]
+    inter.append(mb.tensor("hidden", (0,), "int8", scale=hid_s, zero_point=hid_zp))
+    y = mb.tensor("y8", (steps, batch, n), "int8", scale=1 / 64, zero_point=-2)
+    mb.op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [y], {"FusedActivationFunction": 4, "CellClip": 0.5, "ProjClip": 0.9,
+                                                     "TimeMajor": True}, version=1, intermediates=inter)
+    return x, y
+
+
+def family_lstm() -> bytes:
+    """UNIDIRECTIONAL_SEQUENCE_LSTM: float32 (batch-major, cell clip) and int8 (time-major, every
+    option); h and c are variables."""
+    mb = ModelBuilder()
+    batch, steps, n_in, n_cell = 2, 2, 3, 2
+    x = mb.tensor("x", (batch, steps, n_in), "float32")
+    ins = [x]
+    for k, g in enumerate("ifco"):
+        ins.append(mb.tensor(f"w_{g}", (n_cell, n_in), "float32", data=_w((n_cell, n_in), 10 + k, "float32")))
+    for k, g in enumerate("ifco"):
+        ins.append(mb.tensor(f"r_{g}", (n_cell, n_cell), "float32", data=_w((n_cell, n_cell), 20 + k, "float32")))
+    ins += [-1, -1, -1]
+    for k, g in enumerate("ifco"):
+        ins.append(mb.tensor(f"b_{g}", (n_cell,), "float32", data=_w((n_cell,), 30 + k, "float32")))
+    ins += [-1, -1]
+    h = mb.tensor("h", (batch, n_cell), "float32", variable=True)
+    c = mb.tensor("c", (batch, n_cell), "float32", variable=True)
+    ins += [h, c, -1, -1, -1, -1]
+    y = mb.tensor("y", (batch, steps, n_cell), "float32")
+    mb.op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [y], {"FusedActivationFunction": 4, "CellClip": 0.8,
+                                                     "TimeMajor": False}, version=1)
+    x8, y8 = _lstm_s8(mb, batch, steps, n_in, n_cell)
+    return mb.build([x, x8], [y, y8])
+
+
+def family_normalization() -> bytes:
+    """L2_NORMALIZATION, int8 and float32."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (3, 12), "int8", scale=0.1, zero_point=5)
+    y = mb.tensor("y", (3, 12), "int8", scale=1 / 128, zero_point=0)
+    mb.op("L2_NORMALIZATION", [x], [y], {"FusedActivationFunction": 0}, version=2)
+    xf = mb.tensor("xf", (2, 3, 5), "float32")
+    yf = mb.tensor("yf", (2, 3, 5), "float32")
+    mb.op("L2_NORMALIZATION", [xf], [yf], {"FusedActivationFunction": 0}, version=1)
+    return mb.build([x, xf], [y, yf])
+
+
+def family_spatial() -> bytes:
+    """MIRROR_PAD, SPACE_TO_BATCH_ND (padded with the zero point), BATCH_TO_SPACE_ND (cropped),
+    RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR for float32, int8 and int16."""
+    mb = ModelBuilder()
+    q8 = {"scale": 0.05, "zero_point": -7}
+    q16 = {"scale": 0.001, "zero_point": 0}
+
+    def const(name, data):
+        return mb.tensor(name, np.shape(data), "int32", data=np.array(data, np.int32))
+    x8 = mb.tensor("x8", (1, 3, 4, 2), "int8", **q8)
+    xf = mb.tensor("xf", (6, 2, 2, 3), "float32")
+    x16 = mb.tensor("x16", (1, 3, 3, 2), "int16", **q16)
+    outs = []
+    y = mb.tensor("mp", (1, 6, 6, 2), "int8", **q8)
+    mb.op("MIRROR_PAD", [x8, const("pads", [[0, 0], [1, 2], [2, 0], [0, 0]])], [y], {"Mode": 0}, version=2)
+    outs.append(y)
+    y = mb.tensor("s2b", (6, 2, 2, 2), "int8", **q8)
+    mb.op("SPACE_TO_BATCH_ND", [x8, const("blk", [2, 3]), const("s2b_pads", [[1, 0], [0, 2]])], [y], version=2)
+    outs.append(y)
+    y = mb.tensor("b2s", (1, 3, 4, 3), "float32")
+    mb.op("BATCH_TO_SPACE_ND", [xf, const("blk2", [2, 3]), const("crops", [[1, 0], [0, 2]])], [y], version=1)
+    outs.append(y)
+    size = const("size", [5, 4])
+    y = mb.tensor("nn16", (1, 5, 4, 2), "int16", **q16)
+    mb.op("RESIZE_NEAREST_NEIGHBOR", [x16, size], [y], {"AlignCorners": False, "HalfPixelCenters": True}, version=4)
+    outs.append(y)
+    for name, x, dt, q, v in (("bl8", x8, "int8", q8, 3), ("bl16", x16, "int16", q16, 4)):
+        y = mb.tensor(name, (1, 5, 4, 2), dt, **q)
+        mb.op("RESIZE_BILINEAR", [x, size], [y], {"AlignCorners": name == "bl8", "HalfPixelCenters": False},
+              version=v)
+        outs.append(y)
+    y = mb.tensor("blf", (6, 5, 4, 3), "float32")
+    mb.op("RESIZE_BILINEAR", [xf, size], [y], {"AlignCorners": False, "HalfPixelCenters": True}, version=3)
+    outs.append(y)
+    return mb.build([x8, xf, x16], outs)
+
+
+def family_svdf() -> bytes:
+    """SVDF, int8 (int16 weights_time and state) and float32; the states are variables."""
+    mb = ModelBuilder()
+    batch, n_in, units, rank, memory = 2, 6, 3, 2, 3
+    filters = units * rank
+    x = mb.tensor("x", (batch, n_in), "int8", scale=0.05, zero_point=-3)
+    wf = mb.tensor("wf", (filters, n_in), "int8", data=_w((filters, n_in), 40), scale=0.01)
+    wt = mb.tensor("wt", (filters, memory), "int16", data=_w((filters, memory), 41, "int16", -3000, 3000),
+                   scale=0.0005)
+    b = mb.tensor("b", (units,), "int32", data=_w((units,), 42, "int32", -20000, 20000),
+                  scale=float(np.float32(0.0005) * np.float32(0.0005)))
+    s = mb.tensor("s", (batch, filters * memory), "int16", variable=True, scale=0.0005, zero_point=0)
+    y = mb.tensor("y", (batch, units), "int8", scale=0.3, zero_point=4)
+    mb.op("SVDF", [x, wf, wt, b, s], [y], {"Rank": rank, "FusedActivationFunction": 1}, version=3)
+    xf = mb.tensor("xf", (batch, n_in), "float32")
+    wff = mb.tensor("wff", (filters, n_in), "float32", data=_w((filters, n_in), 43, "float32"))
+    wtf = mb.tensor("wtf", (filters, memory), "float32", data=_w((filters, memory), 44, "float32"))
+    bf = mb.tensor("bf", (units,), "float32", data=_w((units,), 45, "float32"))
+    sf = mb.tensor("sf", (batch, filters * memory), "float32", variable=True)
+    yf = mb.tensor("yf", (batch, units), "float32")
+    mb.op("SVDF", [xf, wff, wtf, bf, sf], [yf], {"Rank": rank, "FusedActivationFunction": 4}, version=1)
+    return mb.build([x, xf], [y, yf])
+
+
+def family_transpose_conv() -> bytes:
+    """TRANSPOSE_CONV: int8, int16x8 with int64 and with int32 (QuantizedBiasType) bias, float32."""
+    mb = ModelBuilder()
+    n, h, w, c, out_c, k = 1, 3, 3, 2, 3, 3
+    shape = mb.tensor("out_shape", (4,), "int32", data=np.array([n, 2 * h, 2 * w, out_c], np.int32))
+    opts = {"Padding": 0, "StrideH": 2, "StrideW": 2}
+    ws = list(np.linspace(0.002, 0.01, out_c))
+    ins, outs = [], []
+    for name, dt, bt, extra, v in (("s8", "int8", "int32", {"FusedActivationFunction": 1}, 4),
+                                   ("s16", "int16", "int64", {}, 3),
+                                   ("s16b32", "int16", "int32", {"QuantizedBiasType": 2}, 5)):
+        s_in, zi, zo = (0.05, -3, 5) if dt == "int8" else (0.0005, 0, 0)
+        x = mb.tensor(f"x_{name}", (n, h, w, c), dt, scale=s_in, zero_point=zi)
+        wt = mb.tensor(f"w_{name}", (out_c, k, k, c), "int8", data=_w((out_c, k, k, c), 50), scale=ws, axis=0)
+        b = mb.tensor(f"b_{name}", (out_c,), bt, data=_w((out_c,), 51, bt, -3000, 3000),
+                      scale=[s_in * s for s in ws], axis=0)
+        y = mb.tensor(f"y_{name}", (n, 2 * h, 2 * w, out_c), dt, scale=(0.04 if dt == "int8" else 0.00035) * 1.5,
+                      zero_point=zo)
+        mb.op("TRANSPOSE_CONV", [shape, wt, x, b], [y], dict(opts, **extra), version=v)
+        ins.append(x)
+        outs.append(y)
+    x = mb.tensor("xf", (n, h, w, c), "float32")
+    wt = mb.tensor("wf", (out_c, k, k, c), "float32", data=_w((out_c, k, k, c), 52, "float32"))
+    b = mb.tensor("bf", (out_c,), "float32", data=_w((out_c,), 53, "float32"))
+    y = mb.tensor("yf", (n, 2 * h, 2 * w, out_c), "float32")
+    mb.op("TRANSPOSE_CONV", [shape, wt, x, b], [y], dict(opts, FusedActivationFunction=3), version=4)
+    return mb.build(ins + [x], outs + [y])
+
+
+def family_unary() -> bytes:
+    """The unary kernels LiteRT's reference runs: float32 math, LEAKY_RELU / GELU / PRELU, int16 tables,
+    ABS / SQRT / NEG of the integer types, LOGICAL_NOT, ZEROS_LIKE and CASTs between the types. A few long
+    chains (every tensor is also an output), not many parallel branches: the schedule search of a wide
+    graph would dominate the compile time."""
+    mb = ModelBuilder()
+    shape = (2, 8)
+    outs, count = [], [0]
+
+    def chain(x, *steps):
+        for kind, dtype, q, options, version, extra in steps:
+            count[0] += 1
+            y = mb.tensor(f"y{count[0]}_{kind.lower()}", shape, dtype, **(q or {}))
+            mb.op(kind, [x, *extra], [y], options, version=version)
+            if dtype != "bool":   # no bool graph outputs
+                outs.append(y)
+            x = y
+        return x
+
+    def s(kind, dtype="float32", q=None, options=None, version=1, extra=()):
+        return kind, dtype, q, options, version, extra
+    xf = mb.tensor("xf", shape, "float32")
+    x32 = mb.tensor("x32", shape, "int32")
+    x16 = mb.tensor("x16", shape, "int16", scale=0.001, zero_point=0)
+    x8 = mb.tensor("x8", shape, "int8", scale=0.05, zero_point=-3)
+    alpha_f = mb.tensor("alpha_f", (8,), "float32", data=_w((8,), 60, "float32"))
+    chain(xf, *[s(k) for k in ("ABS", "SQRT", "LOG", "NEG", "EXP", "SIN", "COS", "RSQRT", "SQUARE")],
+          s("LEAKY_RELU", options={"Alpha": 0.3}), s("GELU", options={"Approximate": True}),
+          s("GELU", options={"Approximate": False}), s("PRELU", extra=[alpha_f]))
+    casts = [step for dt in ("int8", "uint8", "int16", "int64", "bool") for step in (s("CAST", dt), s("CAST"))]
+    chain(xf, s("FLOOR"), *casts, s("CAST", "int32"))
+    i64 = chain(x32, s("ABS", "int32", version=3), s("NEG", "int32"), s("CAST", "int64"), s("NEG", "int64"))
+    chain(i64, s("ZEROS_LIKE", "int64"))
+    r16 = chain(i64, s("CAST", "int32"), s("CAST", "int16"), s("ABS", "int16", version=3))
+    chain(r16, s("CAST", "bool"), s("CAST", "int32"))
+    chain(r16, s("CAST", "int8"), s("CAST", "uint8"), s("CAST", "int8"), s("CAST", "int32"), s("CAST", "bool"),
+          s("LOGICAL_NOT", "bool"), s("CAST", "int32"), s("ZEROS_LIKE", "int32"))
+    alpha16 = mb.tensor("alpha16", (8,), "int8", data=_w((8,), 62), scale=0.01, zero_point=5)
+    q16 = {"scale": 0.004, "zero_point": 0}
+    chain(x16, s("ABS", "int16", {"scale": 0.0007, "zero_point": 0}, version=3),
+          s("SQRT", "int16", {"scale": 0.0003, "zero_point": 0}, version=2), s("EXP", "int16", q16, version=2),
+          s("LEAKY_RELU", "int16", q16, {"Alpha": 0.2}, version=2), s("NEG", "int16", q16),
+          s("PRELU", "int16", {"scale": 0.003, "zero_point": 0}, extra=[alpha16]))
+    alpha8 = mb.tensor("alpha8", (8,), "int8", data=_w((8,), 61), scale=0.01, zero_point=5)
+    chain(x8, s("PRELU", "int8", {"scale": 0.03, "zero_point": 4}, extra=[alpha8]),
+          s("NEG", "int8", {"scale": 0.03, "zero_point": 4}))
+    return mb.build([xf, x32, x16, x8], outs)
+
+
+def family_unary_tflm() -> bytes:
+    """float32 CEIL, ROUND and ELU: not in LiteRT's reference resolver (TFLM runs them)."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (2, 8), "float32")
+    outs = []
+    for kind in ("CEIL", "ROUND", "ELU"):
+        y = mb.tensor(f"y_{kind.lower()}", (2, 8), "float32")
+        mb.op(kind, [x], [y], version=1)
+        outs.append(y)
+    return mb.build([x], outs)
+
+
 SMALL = {"fc_chain": fc_chain, "two_io": reshape_fc_two_outputs}
 FAMILIES = {
     "family_conv_s8": lambda: family_conv("int8"),
@@ -249,6 +585,17 @@ FAMILIES = {
     "family_quantize": family_quantize,
     "family_reduce": family_reduce,
     "family_data": family_data,
+    "family_arg": family_arg,
+    "family_batch_matmul": family_batch_matmul,
+    "family_compare": family_compare,
+    "family_gather": family_gather,
+    "family_lstm": family_lstm,
+    "family_normalization": family_normalization,
+    "family_spatial": family_spatial,
+    "family_svdf": family_svdf,
+    "family_transpose_conv": family_transpose_conv,
+    "family_unary": family_unary,
+    "family_unary_tflm": family_unary_tflm,
 }
 DEMO = {"demo": aotc.demo.build_demo_model, "demo_float": aotc.demo.build_demo_model_float}
 BUILT = {**SMALL, **FAMILIES, **DEMO}   # built here: they must compile, never skipped
