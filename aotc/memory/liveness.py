@@ -130,7 +130,7 @@ def liveness(graph: Graph, calls, align: int, reuse: bool = True, given_views=No
         span = _spans(graph, calls, views)
         for step, call in enumerate(calls):
             if call.inplace and not call.alias:
-                _try_inplace(step, call, views, span, pinned, reuses)
+                _try_inplace(step, call, views, span, pinned, reuses, frozenset(graph.outputs))
             elif call.op.kind == "CONCATENATION" and not call.alias:
                 if _try_concat(step, call, views, span, pinned, reuses):
                     elided.add(step)
@@ -148,19 +148,32 @@ def _free(t: Tensor, views: _Views, pinned: set) -> bool:
     return not (t.is_const or t.variable or t in pinned or t in views.parent)
 
 
-def _try_inplace(step, call, views: _Views, span, pinned, reuses) -> None:
+def _try_inplace(step, call, views: _Views, span, pinned, reuses, graph_outputs=frozenset()) -> None:
+    """The output takes over an input's bytes at the input's last use. Normally the output becomes a
+    view of the input; when the output is the larger one (DEQUANTIZE int8 -> float) or a graph output
+    (whose storage may be the caller's buffer), the input becomes a view of the output instead, so
+    its producer writes straight into the output's storage."""
     y = call.op.outputs[0]
-    if not _free(y, views, pinned):
+    y_output = y in graph_outputs and not (y.is_const or y.variable or y in views.parent)
+    if not (_free(y, views, pinned) or y_output):
         return
     for i in call.inplace:
         x = call.op.inputs[i]
         src, off = views.find(x)
-        if off or not _free(src, views, pinned) or src.nbytes != y.nbytes or span[src][1] != step:
+        if off or not _free(src, views, pinned) or span[src][1] != step:
             continue   # a slice of something, someone else's, or still read after this op
-        views.attach(y, src)
-        span[src][1] = span.pop(y)[1]
-        reuses.append({"step": step, "kind": call.op.kind, "rule": "in-place",
-                       "tensor": y.index, "over": src.index, "bytes": y.nbytes})
+        if y_output or y.nbytes > src.nbytes:
+            if src.nbytes > y.nbytes or any(t is src for t in call.op.outputs):
+                continue
+            views.attach(src, y)
+            span[y][0] = span.pop(src)[0]
+            rule = "into-output" if y_output else "in-place"
+        else:
+            views.attach(y, src)
+            span[src][1] = span.pop(y)[1]
+            rule = "in-place"
+        reuses.append({"step": step, "kind": call.op.kind, "rule": rule,
+                       "tensor": y.index, "over": src.index, "bytes": max(y.nbytes, src.nbytes)})
         return
 
 

@@ -50,13 +50,16 @@ AOTC_REQUANTIZE(aotc_quantize_u8_s16, uint8_t, int16_t)
 AOTC_REQUANTIZE(aotc_quantize_s16_s8, int16_t, int8_t)
 AOTC_REQUANTIZE(aotc_quantize_s16_s16, int16_t, int16_t)
 
-/* Dequantize: (float)(scale * (q - zp)) with the product in double */
+/* Dequantize: (float)(scale * (q - zp)) with the product in double. The loop runs from the last
+ * element down, so the output may start at the input's address (the planner puts the int8 input
+ * inside the float output's bytes): out[i] only covers input elements that are already read. */
 #define AOTC_DEQUANTIZE(NAME, IN_T)                                                             \
 AOTC_KERNEL void NAME(const IN_T *in, float *out, int32_t n, double scale, int32_t zp)          \
 {                                                                                               \
     int32_t i;                                                                                  \
-    for (i = 0; i < n; ++i) {                                                                   \
-        out[i] = (float)(scale * (double)((int32_t)in[i] - zp));                                \
+    for (i = n - 1; i >= 0; --i) {                                                              \
+        const IN_T q = in[i];                                                                   \
+        out[i] = (float)(scale * (double)((int32_t)q - zp));                                    \
     }                                                                                           \
 }
 

@@ -121,7 +121,8 @@ def test_schedule_search_runs_one_branch_to_its_end_first():
     order = [c.op.index for c in searched.calls]
     assert order.index(2) < order.index(1)          # a2 runs before b is made
     assert searched.plan.arena_size < given.plan.arena_size
-    assert searched.plan.arena_size == 256 + 2 * 16   # b2 is computed from b while a2 waits
+    # b2 is computed from b while a2 waits, in the caller's output buffer (the ADD runs in place there)
+    assert searched.plan.arena_size == 256 + 16
     assert_exact(model, inputs=3)
 
 
@@ -266,3 +267,37 @@ def test_random_graphs_plan_and_run_bit_exact(seed):
     for c in (given, searched):
         check([b for b in c.plan.buffers], c.plan.offsets, c.plan.arena_size)
     assert_exact(model, inputs=2)
+
+
+# ---- quantization boundaries ----------------------------------------------------------------------
+
+def boundary_model() -> bytes:
+    """float x -> RELU -> r (float) -> QUANTIZE -> q (int8) -> FC -> h (int8) -> DEQUANTIZE -> y (float
+    graph output): QUANTIZE narrows in place over r, and h lives inside y's (the caller's) buffer."""
+    rng = np.random.default_rng(6)
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 32), "float32")
+    r = mb.tensor("r", (1, 32), "float32")
+    mb.op("RELU", [x], [r])
+    q = mb.tensor("q", (1, 32), "int8", scale=0.02, zero_point=-128)
+    mb.op("QUANTIZE", [r], [q])
+    h = fc(mb, rng, q, 32, 24, "h", 0.05)
+    y = mb.tensor("y", (1, 24), "float32")
+    mb.op("DEQUANTIZE", [h], [y])
+    return mb.build([x], [y])
+
+
+@pytest.mark.parametrize("io", ["caller", "arena"])
+def test_quantize_narrows_in_place_and_dequantize_widens_into_the_output(io):
+    model = boundary_model()
+    c = aotc.compile(model, io=io, measure_code=False)
+    t = {t.name: t for t in c.graph.tensors}
+    p = c.plan
+    assert p.owner(t["q"]) is t["r"]          # int8 written over the float it came from
+    assert p.owner(t["h"]) is t["y"]          # the FC writes into the output's bytes
+    rules = {u["kind"]: u["rule"] for u in p.reuses}
+    assert rules["QUANTIZE"] == "in-place" and rules["DEQUANTIZE"] == "into-output"
+    if io == "caller":
+        assert p.location(t["h"]) == ("output", 0)
+    assert_exact(model, inputs=4, io=io, sanitize=True)
+
