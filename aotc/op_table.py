@@ -39,8 +39,6 @@ NOT_SUPPORTED = {
     "CALL_ONCE": "needs several subgraphs; aotc compiles subgraph 0 only",
     "IF": "control flow (several subgraphs) is not supported",
     "WHILE": "control flow (several subgraphs) is not supported",
-    "DYNAMIC_UPDATE_SLICE": "not implemented yet",
-    "REDUCE_ALL": "not implemented yet",
 }
 
 

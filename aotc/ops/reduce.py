@@ -1,10 +1,12 @@
-"""Reductions: MEAN, SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN over constant axes, and CUMSUM.
+"""Reductions: MEAN, SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL, REDUCE_ANY over constant
+axes, and CUMSUM.
 
 LiteRT's reference MEAN for int8/int16 is QuantizedMeanOrSum: an int32 sum, minus zp_in * n, times
 (s_in / s_out) folded with 1/n into one fixed-point multiplier (see backends/generic_c/reduce.py);
 float32 sums in input order and divides by n. Quantized SUM is the same without the 1/n. Quantized
 REDUCE_PROD rescales every partial product (QuantizedReduceProd). REDUCE_MAX/MIN compare stored
-values (the input and output quantization must match). Duplicate and negative axes are resolved as
+values (the input and output quantization must match). REDUCE_ALL / REDUCE_ANY are the logical and / or
+of bool inputs (LiteRT's reference and TFLM accept bool only). Duplicate and negative axes are resolved as
 the reference's ResolveAxis does (duplicates count once).
 """
 from __future__ import annotations
@@ -143,6 +145,29 @@ class ReduceMax(_MinMax):
 @op("REDUCE_MIN")
 class ReduceMin(_MinMax):
     fn = np.min
+
+
+class _Logical(_Reduce):
+    max_version = 1
+    types = ("bool",)
+    fn = None
+
+    def evaluate(self, op, values):
+        axes = reduce_axes(op)
+        if axes is None:
+            return None
+        x = np.asarray(values[0]).astype(bool)
+        return [type(self).fn(x, axis=tuple(axes), keepdims=op.attrs["keep_dims"])]
+
+
+@op("REDUCE_ALL")
+class ReduceAll(_Logical):
+    fn = np.all
+
+
+@op("REDUCE_ANY")
+class ReduceAny(_Logical):
+    fn = np.any
 
 
 @op("CUMSUM")

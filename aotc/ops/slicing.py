@@ -1,5 +1,5 @@
 """Copies with compile-time geometry: SLICE, SPLIT, SPLIT_V, UNPACK, TILE, BROADCAST_TO, REVERSE_V2,
-and the fills FILL and BROADCAST_ARGS.
+the fills FILL and BROADCAST_ARGS, and DYNAMIC_UPDATE_SLICE (whose start indices may be run-time).
 
 None of them does arithmetic. LiteRT's reference kernels copy stored values without looking at the
 quantization, except where noted: UNPACK rejects an output whose scale or zero point differs from the
@@ -7,7 +7,9 @@ input's, FILL one whose quantization differs from the value's. Where the referen
 between differently quantized tensors (SLICE, SPLIT, SPLIT_V, TILE, BROADCAST_TO, REVERSE_V2) aotc does
 the same, so that its outputs stay bit-exact with the reference.
 
-Parameter tensors (begin/size, axis, splits, multiples, shapes) must be constant: aotc's shapes are
+DYNAMIC_UPDATE_SLICE (XLA semantics): the output is the operand with the update written at the start
+indices, each clamped to [0, operand_dim - update_dim] (LiteRT's ClampStartIndices); the start
+indices may be a run-time tensor. Other parameter tensors (begin/size, axis, splits, multiples, shapes) must be constant: aotc's shapes are
 static. The geometry helpers here are shared by check, evaluate and the generic_c lowering.
 """
 from __future__ import annotations
@@ -393,3 +395,53 @@ class Fill(OpDef):
     def evaluate(self, op, values):
         v = np.asarray(values[1]).reshape(-1)[0]
         return [np.full(op.outputs[0].shape, v)]
+
+
+# ---- DYNAMIC_UPDATE_SLICE -------------------------------------------------------------------------
+
+def dus_starts(op: Op, indices=None) -> list[int] | None:
+    """The clamped start index per operand dimension (LiteRT's ClampStartIndices), from `indices`
+    or the constant start-indices tensor; None when they are only known at run time."""
+    x, u, s = op.inputs[0], op.inputs[1], op.inputs[2]
+    if indices is None:
+        if not s.is_const:
+            return None
+        indices = s.data
+    vals = [int(v) for v in np.asarray(indices).reshape(-1)]
+    return [min(max(0, v), xd - ud) for v, xd, ud in zip(vals, x.shape, u.shape)]
+
+
+@op("DYNAMIC_UPDATE_SLICE")
+class DynamicUpdateSlice(OpDef):
+    """output = operand with update written at the (clamped) start indices; stored values are copied
+    as they are (no requantization, as the reference)."""
+    options = "DynamicUpdateSliceOptions"
+    max_version = 4
+    types = COPY_TYPES
+
+    def check(self, op: Op, graph: Graph) -> None:
+        expect_inputs(op, 3)
+        x, u, s, y = op.inputs[0], op.inputs[1], op.inputs[2], op.outputs[0]
+        _same_type(op, x, y)
+        _types(op, COPY_TYPES, x)
+        if u.dtype != x.dtype:
+            raise op.error(f"update type {u.dtype} differs from operand type {x.dtype}", u)
+        if s.dtype not in ("int32", "int64"):
+            raise op.error(f"start indices must be int32 or int64, got {s.dtype}", s)
+        if len(x.shape) > 8:
+            raise op.error(f"at most 8 dimensions are supported (as LiteRT), got {len(x.shape)}", x)
+        if tuple(s.shape) != (len(x.shape),):
+            raise op.error(f"start indices shape {list(s.shape)} should be [{len(x.shape)}]", s)
+        if len(u.shape) != len(x.shape):
+            raise op.error(f"update rank {len(u.shape)} differs from operand rank {len(x.shape)}", u)
+        for d, (ud, xd) in enumerate(zip(u.shape, x.shape)):
+            if ud > xd:
+                raise op.error(f"update dimension {d} of size {ud} exceeds the operand's {xd}", u)
+        _expect_out_shape(op, y, x.shape)
+
+    def evaluate(self, op, values):
+        x = np.array(values[0]).reshape(op.inputs[0].shape)
+        u = np.asarray(values[1]).reshape(op.inputs[1].shape)
+        starts = dus_starts(op, values[2])
+        x[tuple(slice(b, b + n) for b, n in zip(starts, u.shape))] = u
+        return [x]

@@ -1,5 +1,5 @@
 /* Data movement: PAD, PADV2, CONCATENATION, PACK, STRIDED_SLICE, SLICE, TRANSPOSE, TILE, BROADCAST_TO,
- * REVERSE_V2, SPLIT, SPLIT_V, UNPACK, FILL.
+ * REVERSE_V2, SPLIT, SPLIT_V, UNPACK, FILL, DYNAMIC_UPDATE_SLICE.
  *
  * Every index is computed at compile time. A copy is described by `geom`, an int32 table:
  *   geom[0] = ndim (<= AOTC_DATA_MAX_DIMS), then shape[ndim], in_stride[ndim], out_stride[ndim]
@@ -157,6 +157,38 @@ AOTC_KERNEL void aotc_data_fill(void *out, const void *value, int32_t count, int
     for (i = 0; i < count; ++i) {
         memcpy(o + (size_t)i * (size_t)elem, value, (size_t)elem);
     }
+}
+
+/* DYNAMIC_UPDATE_SLICE: out = operand (`count` elements of `elem` bytes), then the update is copied in
+ * by `geom` (update strides -> operand strides) at output element `offset`, plus, when `dims` is not
+ * NULL, the run-time start indices (int32 or int64: index_bytes 4 or 8), each clamped to
+ * [0, operand_dim - update_dim] as LiteRT's ClampStartIndices does.
+ * dims = ndim, limit[ndim] (operand_dim - update_dim), stride[ndim] (operand strides in elements).
+ * The output must not overlap the update (it may be the operand itself). */
+AOTC_KERNEL void aotc_data_dynamic_update_slice(const void *operand, const void *update, void *out,
+                                                const int32_t *geom, int32_t offset, const void *indices,
+                                                int32_t index_bytes, const int32_t *dims, int32_t count,
+                                                int32_t elem)
+{
+    if (out != operand) {
+        memcpy(out, operand, (size_t)count * (size_t)elem);
+    }
+    if (dims != NULL) {
+        const int ndim = (int)dims[0];
+        int d;
+        for (d = 0; d < ndim; ++d) {
+            int64_t v = index_bytes == 8 ? ((const int64_t *)indices)[d]
+                                         : (int64_t)((const int32_t *)indices)[d];
+            if (v > (int64_t)dims[1 + d]) {
+                v = (int64_t)dims[1 + d];
+            }
+            if (v < 0) {
+                v = 0;
+            }
+            offset += (int32_t)v * dims[1 + ndim + d];
+        }
+    }
+    aotc_data__copy((const uint8_t *)update, (uint8_t *)out, geom, 0, offset, (size_t)elem);
 }
 
 #endif

@@ -1,4 +1,4 @@
-/* Reductions: MEAN, SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN; CUMSUM.
+/* Reductions: MEAN, SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL, REDUCE_ANY; CUMSUM.
  *
  * `geom` (int32, computed at compile time) describes the walk:
  *   n_outer, n_inner, outer_shape[n_outer], outer_stride[n_outer],
@@ -158,6 +158,17 @@ AOTC_REDUCE_MINMAX(aotc_reduce_min_s8, int8_t, 127, <)
 AOTC_REDUCE_MINMAX(aotc_reduce_min_s16, int16_t, 32767, <)
 AOTC_REDUCE_MINMAX(aotc_reduce_min_s32, int32_t, INT32_MAX, <)
 AOTC_REDUCE_MINMAX_F32(aotc_reduce_min_f32, FLT_MAX, <)
+
+/* REDUCE_ALL / REDUCE_ANY: logical and / or of bool inputs, in input order */
+AOTC_KERNEL void aotc_reduce_all_b(const bool *in, bool *out, const int32_t *geom)
+{
+    AOTC_REDUCE_WALK(bool, true, if (!in[p]) { acc = false; }, out[o] = acc)
+}
+
+AOTC_KERNEL void aotc_reduce_any_b(const bool *in, bool *out, const int32_t *geom)
+{
+    AOTC_REDUCE_WALK(bool, false, if (in[p]) { acc = true; }, out[o] = acc)
+}
 
 /* CUMSUM over [outer][depth][inner]: accumulate along depth in the input type (int32 wraps), forward
  * or reversed, inclusive or exclusive. Each element is read before its output is written (in place). */

@@ -1,4 +1,4 @@
-"""MEAN / SUM / REDUCE_PROD / REDUCE_MAX / REDUCE_MIN / CUMSUM one-op models, bit-exact with LiteRT's
+"""MEAN / SUM / REDUCE_PROD / REDUCE_MAX / REDUCE_MIN / REDUCE_ALL / REDUCE_ANY / CUMSUM one-op models, bit-exact with LiteRT's
 reference kernels (and TFLM where it runs the op)."""
 import numpy as np
 import pytest
@@ -7,13 +7,15 @@ import aotc
 from aotc.errors import ModelError
 from oputil import ModelBuilder, assert_exact
 
-VERSIONS = {"MEAN": 3, "SUM": 2, "REDUCE_PROD": 2, "REDUCE_MAX": 3, "REDUCE_MIN": 3}
+VERSIONS = {"MEAN": 3, "SUM": 2, "REDUCE_PROD": 2, "REDUCE_MAX": 3, "REDUCE_MIN": 3, "REDUCE_ALL": 1,
+            "REDUCE_ANY": 1}
 # (input scale, zp), (output scale, zp): different scales exercise the rescaling
 QUANT = {
     "int8": (dict(scale=0.05, zero_point=-7), dict(scale=0.02, zero_point=4)),
     "int16": (dict(scale=0.001, zero_point=0), dict(scale=0.0007, zero_point=0)),
     "float32": ({}, {}),
     "int32": ({}, {}),
+    "bool": ({}, {}),
 }
 
 
@@ -268,3 +270,72 @@ def test_mean_with_an_empty_axes_constant_is_an_identity():
     y = mb.tensor("y", (2, 3), "float32")
     mb.op("MEAN", [x, axes], [y], {"KeepDims": True})
     assert_exact(mb.build([x], [y]), inputs=2)
+
+
+# ---- REDUCE_ALL / REDUCE_ANY ---------------------------------------------------------------------
+
+LOGICAL_AXES = [
+    ((2, 3, 4), [1], False),
+    ((2, 3, 4), [-1, 0], True),
+    ((2, 3, 4), [0, 1, 2], False),     # everything
+    ((5, 6), [1, 1, -1], True),        # duplicates
+    ((1, 4, 1, 3), [1, 3], True),      # size-1 dims
+    ((3, 2), [], False),               # no axis: a copy
+]
+
+
+def _bool_files(tmp_path, shape, kind):
+    """A fair input, one biased towards true (REDUCE_ALL) or false (REDUCE_ANY) and one all true (all
+    false), so that both output values occur even over many elements."""
+    files = []
+    for k, p in enumerate([0.5, 0.9, 1.0]):
+        rng = np.random.default_rng(k)
+        x = rng.random(shape) < (p if kind == "REDUCE_ALL" else 1 - p)
+        files.append(tmp_path / f"x{k}.npy")
+        np.save(files[-1], x)
+    return files
+
+
+@pytest.mark.parametrize("kind", ["REDUCE_ALL", "REDUCE_ANY"])
+@pytest.mark.parametrize("shape,axes,keep", LOGICAL_AXES)
+def test_reduce_all_any(tmp_path, kind, shape, axes, keep):
+    m = reduce_model(kind, "bool", shape, axes, keep)
+    res = assert_exact(m, inputs=2, input_files=_bool_files(tmp_path, shape, kind))
+    assert res.inputs_run >= 5
+
+
+@pytest.mark.parametrize("shape,axes,keep", [LOGICAL_AXES[0], LOGICAL_AXES[2], LOGICAL_AXES[3]])
+def test_reduce_all_tflm(tmp_path, shape, axes, keep):
+    m = reduce_model("REDUCE_ALL", "bool", shape, axes, keep)
+    assert_exact(m, inputs=1, input_files=_bool_files(tmp_path, shape, "REDUCE_ALL"), reference="tflm")
+
+
+def test_reduce_any_sanitized(tmp_path):
+    m = reduce_model("REDUCE_ANY", "bool", (2, 3, 4), [0, 2], True)
+    assert_exact(m, inputs=1, input_files=_bool_files(tmp_path, (2, 3, 4), "REDUCE_ANY"), sanitize=True)
+
+
+@pytest.mark.parametrize("kind", ["REDUCE_ALL", "REDUCE_ANY"])
+def test_reduce_all_any_folds(kind):
+    mb = ModelBuilder()
+    c = mb.tensor("c", (2, 3), "bool", data=np.array([[1, 1, 0], [1, 1, 1]], bool))
+    a = mb.tensor("axis", (1,), "int32", data=np.array([1], np.int32))
+    r = mb.tensor("r", (2,), "bool")
+    x = mb.tensor("x", (2,), "bool")
+    y = mb.tensor("y", (2,), "bool")
+    mb.op(kind, [c, a], [r])
+    mb.op("LOGICAL_AND", [x, r], [y])
+    compiled = aotc.compile(mb.build([x], [y]))
+    assert kind not in [k.op.kind for k in compiled.calls]
+    assert_exact(mb.build([x], [y]), inputs=2)
+
+
+@pytest.mark.parametrize("kind", ["REDUCE_ALL", "REDUCE_ANY"])
+def test_reduce_all_any_non_bool_is_an_error(kind):
+    mb = ModelBuilder()
+    x = mb.tensor("x", (2, 3), "float32")
+    a = mb.tensor("axis", (1,), "int32", data=np.array([1], np.int32))
+    y = mb.tensor("y", (2,), "float32")
+    mb.op(kind, [x, a], [y])
+    with pytest.raises(ModelError, match="float32"):
+        aotc.compile(mb.build([x], [y]))

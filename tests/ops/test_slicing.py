@@ -1,5 +1,5 @@
-"""SLICE, SPLIT, SPLIT_V, UNPACK, PACK, TILE, BROADCAST_TO, BROADCAST_ARGS, REVERSE_V2, FILL, EXPAND_DIMS
-one-op models, bit-exact with LiteRT (and TFLM where it runs the op)."""
+"""SLICE, SPLIT, SPLIT_V, UNPACK, PACK, TILE, BROADCAST_TO, BROADCAST_ARGS, REVERSE_V2, FILL, EXPAND_DIMS,
+DYNAMIC_UPDATE_SLICE one-op models, bit-exact with LiteRT (and TFLM where it runs the op)."""
 import numpy as np
 import pytest
 
@@ -324,3 +324,110 @@ def test_sanitized(kind):
         m = model("SPLIT", "int8", [(2, 6)], [(2, 2)] * 3, [np.array(1, np.int32)], {"NumSplits": 3},
                   version=2, order=[1, 0])
     assert_exact(m, inputs=2, sanitize=True)
+
+
+# ---- DYNAMIC_UPDATE_SLICE ------------------------------------------------------------------------
+
+DUS_TYPES = ["float32", "int8", "int16", "int32", "int64", "bool"]
+TFLM_DUS = ("float32", "int8", "int16", "int32")
+
+
+def dus_model(dtype, shape, ushape, idx=None, idx_dtype="int32", const_data=False):
+    """operand x, update u (model inputs, or constants when const_data), start indices s (constant
+    `idx`, or a model input when idx is None)."""
+    rng = np.random.default_rng(3)
+    mb = ModelBuilder()
+    q = QUANT[dtype]
+    if const_data:
+        mk = lambda n, sh: mb.tensor(n, sh, dtype, data=rng.integers(-100, 100, sh).astype(  # noqa: E731
+            {"bool": bool}.get(dtype, dtype)), **q)
+        x, u = mk("x", shape), mk("u", ushape)
+    else:
+        x, u = mb.tensor("x", shape, dtype, **q), mb.tensor("u", ushape, dtype, **q)
+    if idx is None:
+        s = mb.tensor("s", (len(shape),), idx_dtype)
+    else:
+        s = mb.tensor("s", (len(shape),), idx_dtype, data=np.array(idx, idx_dtype))
+    y = mb.tensor("y", shape, dtype, **q)
+    v = 4 if dtype == "int16" else 2 if idx_dtype == "int64" else 1
+    mb.op("DYNAMIC_UPDATE_SLICE", [x, u, s], [y], version=v)
+    ins = ([] if const_data else [x, u]) + ([s] if idx is None else [])
+    return mb.build(ins, [y])
+
+
+DUS_CASES = [((3, 4, 5), (2, 2, 3), [1, 1, 2]),       # interior
+             ((3, 4, 5), (2, 2, 3), [-2, 7, 9]),      # clamped low and high
+             ((3, 4, 5), (1, 4, 5), [2, 0, 0]),       # whole rows: one run
+             ((6,), (2,), [3]),
+             ((2, 3, 4), (2, 3, 4), [1, 1, 1]),       # update as large as the operand
+             ((2, 1, 3, 2), (1, 1, 2, 2), [1, 0, 1, 0])]
+
+
+@pytest.mark.parametrize("dtype,case", cases(DUS_CASES, DUS_TYPES))
+def test_dynamic_update_slice(dtype, case):
+    shape, ushape, idx = case
+    assert_exact(dus_model(dtype, shape, ushape, idx), inputs=2)
+    if dtype in TFLM_DUS:
+        assert_exact(dus_model(dtype, shape, ushape, idx), inputs=1, reference="tflm")
+
+
+@pytest.mark.parametrize("dtype,idx_dtype", [("int8", "int32"), ("float32", "int64"), ("bool", "int32"),
+                                             ("int16", "int64")])
+def test_dynamic_update_slice_runtime_indices(dtype, idx_dtype):
+    """Random start indices (mostly far out of range: clamped at both ends)."""
+    assert_exact(dus_model(dtype, (3, 4, 5), (2, 1, 3), idx_dtype=idx_dtype), inputs=4)
+
+
+@pytest.mark.parametrize("idx_dtype", ["int32", "int64"])
+def test_dynamic_update_slice_runtime_indices_in_range(tmp_path, idx_dtype):
+    """Run-time start indices inside and at the edges of the range, and past it (the kernel clamps)."""
+    files = []
+    for k, idx in enumerate([[1, 2, 1], [0, 0, 0], [1, 3, 2], [-1, 1, 5], [2**31 - 1 if idx_dtype == "int32"
+                                                                           else 2**40, -(2**31), 1]]):
+        path = tmp_path / f"idx{k}.npy"
+        np.save(path, np.array(idx, idx_dtype))
+        files.append(path)
+    m = dus_model("int32", (3, 5, 4), (2, 2, 2), idx_dtype=idx_dtype, const_data=True)
+    for f in files:
+        assert_exact(m, inputs=0, input_files=[f])
+    assert_exact(m, inputs=0, input_files=[files[0]], reference="tflm")
+
+
+def test_dynamic_update_slice_sanitized():
+    assert_exact(dus_model("int16", (3, 4, 5), (2, 1, 3), idx_dtype="int64"), inputs=2, sanitize=True)
+    assert_exact(dus_model("float32", (3, 4, 5), (2, 2, 3), [1, 1, 2]), inputs=1, sanitize=True)
+
+
+def test_dynamic_update_slice_folds():
+    """All-constant DYNAMIC_UPDATE_SLICE feeding a run-time op folds with `evaluate`."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (3, 4), "int32")
+    a = mb.tensor("a", (3, 4), "int32", data=np.arange(12, dtype=np.int32).reshape(3, 4))
+    b = mb.tensor("b", (2, 2), "int32", data=np.array([[-1, -2], [-3, -4]], np.int32))
+    s = mb.tensor("s", (2,), "int32", data=np.array([2, 1], np.int32))   # row clamped to 1
+    d = mb.tensor("d", (3, 4), "int32")
+    y = mb.tensor("y", (3, 4), "int32")
+    mb.op("DYNAMIC_UPDATE_SLICE", [a, b, s], [d])
+    mb.op("ADD", [x, d], [y])
+    compiled = aotc.compile(mb.build([x], [y]))
+    assert "DYNAMIC_UPDATE_SLICE" not in [c.op.kind for c in compiled.calls]
+    assert_exact(mb.build([x], [y]), inputs=2)
+
+
+def test_dynamic_update_slice_errors():
+    mb = ModelBuilder()
+    x = mb.tensor("x", (3, 4), "float32")
+    u = mb.tensor("u", (4, 1), "float32")
+    s = mb.tensor("s", (2,), "int32", data=np.array([0, 0], np.int32))
+    y = mb.tensor("y", (3, 4), "float32")
+    mb.op("DYNAMIC_UPDATE_SLICE", [x, u, s], [y])
+    with pytest.raises(ModelError, match="exceeds"):
+        aotc.compile(mb.build([x, u], [y]))
+    mb = ModelBuilder()
+    x = mb.tensor("x", (3, 4), "float32")
+    u = mb.tensor("u", (1, 1), "int32")
+    s = mb.tensor("s", (2,), "int32", data=np.array([0, 0], np.int32))
+    y = mb.tensor("y", (3, 4), "float32")
+    mb.op("DYNAMIC_UPDATE_SLICE", [x, u, s], [y])
+    with pytest.raises(ModelError, match="update type"):
+        aotc.compile(mb.build([x, u], [y]))

@@ -208,11 +208,18 @@ def family_reduce() -> bytes:
         yf = mb.tensor(f"yf_{kind.lower()}", (2, 5), "float32")
         mb.op(kind, [xf, axes], [yf], {"KeepDims": False}, version=v)
         outs.append(yf)
-    return mb.build([x, xf], outs)
+    xb = mb.tensor("xb", (2, 3, 4), "bool")
+    ax_b = mb.tensor("ax_b", (2,), "int32", data=np.array([0, -1], np.int32))
+    for kind in ("REDUCE_ALL", "REDUCE_ANY"):
+        yb = mb.tensor(f"yb_{kind.lower()}", (3,), "bool")
+        mb.op(kind, [xb, ax_b], [yb], {"KeepDims": False})
+        outs.append(yb)
+    return mb.build([x, xf, xb], outs)
 
 
 def family_data() -> bytes:
-    """PAD, TRANSPOSE and CONCATENATION (int8), and a float PAD."""
+    """PAD, TRANSPOSE and CONCATENATION (int8), a float PAD, and DYNAMIC_UPDATE_SLICE with run-time
+    (int32) and constant (int64) start indices."""
     mb = ModelBuilder()
     q = {"scale": 0.05, "zero_point": -7}
     x = mb.tensor("x", (1, 3, 4, 2), "int8", **q)
@@ -228,7 +235,15 @@ def family_data() -> bytes:
     xf = mb.tensor("xf", (1, 3, 4, 2), "float32")
     pf = mb.tensor("pf", (1, 5, 6, 2), "float32")
     mb.op("PAD", [xf, pads], [pf], version=4)
-    return mb.build([x, x2, xf], [t, pf])
+    uf = mb.tensor("uf", (1, 2, 3, 2), "float32")
+    starts = mb.tensor("starts", (4,), "int32")
+    df = mb.tensor("df", (1, 5, 6, 2), "float32")
+    mb.op("DYNAMIC_UPDATE_SLICE", [pf, uf, starts], [df])
+    u8 = mb.tensor("u8", (1, 1, 2, 2), "int8", **q)
+    starts64 = mb.tensor("starts64", (4,), "int64", data=np.array([0, 2, 1, 0], np.int64))
+    d8 = mb.tensor("d8", (1, 6, 5, 5), "int8", **q)
+    mb.op("DYNAMIC_UPDATE_SLICE", [t, u8, starts64], [d8], version=2)
+    return mb.build([x, x2, xf, uf, starts, u8], [d8, df])
 
 
 def _to_s32(mb, t, name, shape):

@@ -1,7 +1,8 @@
 """PAD/PADV2 -> aotc_data_pad; TRANSPOSE, STRIDED_SLICE, SLICE, TILE, BROADCAST_TO, REVERSE_V2 ->
 aotc_data_copy; CONCATENATION, PACK -> aotc_data_concat_<type>; SPLIT, SPLIT_V, UNPACK ->
 aotc_data_split_<type>; FILL -> aotc_data_fill; BROADCAST_ARGS (a constant graph output) -> a copy of
-its folded value.
+its folded value; DYNAMIC_UPDATE_SLICE -> aotc_data_dynamic_update_slice (the copy of the update is
+described here; run-time start indices are clamped by the kernel, constant ones here).
 
 All of them are described by a strided copy computed here: shape, input and output strides (in
 elements), and a start offset; size-1 dimensions are dropped and dimensions contiguous on both sides
@@ -14,7 +15,7 @@ from ...errors import UnsupportedError, where
 from ...ir import dtype_bytes, np_dtype
 from ...ops import OPS
 from ...ops.data import concat_geometry, pad_amounts, pad_value, strided_slice_geometry, transpose_perm
-from ...ops.slicing import reverse_axes, slice_geometry, split_sizes, tile_multiples
+from ...ops.slicing import dus_starts, reverse_axes, slice_geometry, split_sizes, tile_multiples
 from ..base import ConstArray, KernelCall, TensorRef
 from . import lowering
 
@@ -244,3 +245,32 @@ def lower_constant_output(op, options):
     value = OPS[op.kind].evaluate(op, [t.data for t in op.inputs])[0]
     c = ConstArray("value", TensorRef(y).ctype, np.asarray(value, dtype=np_dtype(y.dtype)).reshape(-1))
     return _copy(op, c, y, [y.size], [1], [1])
+
+
+@lowering("DYNAMIC_UPDATE_SLICE")
+def lower_dynamic_update_slice(op, options):
+    """Copy the operand into the output, then the update block at the clamped start indices. An update
+    as large as the operand replaces it whole (start indices clamp to 0), as in the reference."""
+    x, u, s, y = op.inputs[0], op.inputs[1], op.inputs[2], op.outputs[0]
+    if u.size == x.size:
+        return _copy(op, u, y, [y.size], [1], [1])
+    xs = row_major_strides(x.shape)
+    try:
+        geom = copy_geometry(u.shape, row_major_strides(u.shape), xs)
+    except ValueError:
+        raise UnsupportedError(f"{where(op, y)}: the copy needs more than 8 dimensions after merging") from None
+    g = ConstArray("geom", "int32_t", geom)
+    consts = [g]
+    starts = dus_starts(op)
+    if starts is not None:
+        offset = sum(b * st for b, st in zip(starts, xs))
+        idx_args = ["NULL", 0, "NULL"]
+    else:
+        offset = 0
+        limits = [xd - ud for xd, ud in zip(x.shape, u.shape)]
+        dims = ConstArray("dims", "int32_t", np.array([len(x.shape)] + limits + xs, dtype=np.int32))
+        consts.append(dims)
+        idx_args = [TensorRef(s, True), dtype_bytes(s.dtype), dims]
+    return KernelCall(op, "generic_c", "aotc_data_dynamic_update_slice",
+                      [TensorRef(x, True), TensorRef(u, True), TensorRef(y), g, int(offset), *idx_args,
+                       y.size, dtype_bytes(y.dtype)], consts=consts)

@@ -1,5 +1,5 @@
-"""MEAN / SUM / REDUCE_PROD / REDUCE_MAX / REDUCE_MIN -> aotc_reduce_<kind>_<type>, CUMSUM ->
-aotc_reduce_cumsum_<type> (runtime/aotc/reduce.h).
+"""MEAN / SUM / REDUCE_PROD / REDUCE_MAX / REDUCE_MIN / REDUCE_ALL / REDUCE_ANY ->
+aotc_reduce_<kind>_<type>, CUMSUM -> aotc_reduce_cumsum_<type> (runtime/aotc/reduce.h).
 
 Quantized MEAN follows LiteRT's reference QuantizedMeanOrSum exactly:
   (multiplier, shift) = QuantizeMultiplier(double(s_in) / double(s_out))
@@ -33,8 +33,9 @@ from ..base import ConstArray, KernelCall, TensorRef
 from . import lowering
 from .data import row_major_strides
 
-SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32"}
-FAMILY = {"MEAN": "mean", "SUM": "sum", "REDUCE_PROD": "prod", "REDUCE_MAX": "max", "REDUCE_MIN": "min"}
+SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32", "bool": "b"}
+FAMILY = {"MEAN": "mean", "SUM": "sum", "REDUCE_PROD": "prod", "REDUCE_MAX": "max", "REDUCE_MIN": "min",
+          "REDUCE_ALL": "all", "REDUCE_ANY": "any"}
 
 
 def _merge(dims):
@@ -80,7 +81,8 @@ def _supports(op):
     return True, ""
 
 
-@lowering("MEAN", "SUM", "REDUCE_PROD", "REDUCE_MAX", "REDUCE_MIN", supports=_supports)
+@lowering("MEAN", "SUM", "REDUCE_PROD", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_ALL", "REDUCE_ANY",
+          supports=_supports)
 def lower_reduce(op, options):
     x, y = op.inputs[0], op.outputs[0]
     axes = reduce_axes(op)
