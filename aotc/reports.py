@@ -98,8 +98,8 @@ def to_text(r: dict) -> str:
     gap = r["arena_bytes"] - r["lower_bound_bytes"]
     lines += ["",
               f"arena        {r['arena_bytes']:>10,} bytes ({r['planner']}; lower bound {r['lower_bound_bytes']:,}, gap {gap:,})",
-              *([f"pools        " + ", ".join(f"{k} {v:,}" for k, v in r["pools"].items())] if r.get("pools") else []),
-              *([f"planners     " + ", ".join(f"{k} {v:,}" for k, v in r["planners"].items())] if r.get("planners") else []),
+              *(["pools        " + ", ".join(f"{k} {v:,}" for k, v in r["pools"].items())] if r.get("pools") else []),
+              *(["planners     " + ", ".join(f"{k} {v:,}" for k, v in r["planners"].items())] if r.get("planners") else []),
               *[f"reuse        step {u['step']} {u['kind']}: {u['rule']}, {u['bytes']:,} bytes" for u in r.get("memory_reuse", [])],
               *([f"patches      ops {r['patches']['ops']} run in {r['patches']['bands']} bands of "
                  f"{r['patches']['band_rows']} rows: arena {r['patches']['arena_without']:,} -> "

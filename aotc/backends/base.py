@@ -92,12 +92,13 @@ def lowering_registry():
 
     def lowering(*kinds: str, supports=None, inplace: bool = False):
         def register(fn):
+            def with_inplace(op, options):
+                call = fn(op, options)
+                call.inplace = same_layout_inputs(op)
+                return call
             entry = fn
             if inplace:
-                def entry(op, options, _fn=fn):
-                    call = _fn(op, options)
-                    call.inplace = same_layout_inputs(op)
-                    return call
+                entry = with_inplace
                 entry.__name__, entry.__doc__ = fn.__name__, fn.__doc__
             if supports is not None:
                 entry.supports = supports

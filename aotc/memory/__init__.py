@@ -10,7 +10,6 @@ from .liveness import Buffer, liveness, lower_bound, round_up
 
 __all__ = ["Buffer", "Plan", "check_fits", "liveness", "lower_bound", "plan", "schedule"]
 from .planners import HEURISTICS, PLANNERS, arena_size
-from . import pools
 from .pools import assign as assign_pools
 from .schedule import search as search_schedule
 
@@ -67,9 +66,6 @@ class Plan:
     def view_offset(self, t: Tensor) -> int:
         """Byte offset of t inside the tensor owning its storage (0 unless t is a slice of it)."""
         return self.views.get(t, (t, 0))[1]
-
-    def scratch_offset(self, step: int) -> int:
-        return self.offsets[f"scratch{step}"]
 
 
 def external_storage(graph: Graph, views) -> dict[Tensor, tuple[str, int]]:

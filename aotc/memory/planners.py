@@ -25,17 +25,22 @@ def arena_size(bufs: list[Buffer], offsets: dict[str, int]) -> int:
     return max((offsets[b.name] + b.size for b in bufs), default=0)
 
 
+def lowest_offset(buf: Buffer, placed: list[tuple[Buffer, int]]) -> int:
+    """The lowest aligned offset where `buf` overlaps no placed buffer alive at the same time."""
+    busy = sorted((off, off + b.size) for b, off in placed if b.overlaps_in_time(buf))
+    offset = 0
+    for start, end in busy:
+        if offset + buf.size <= start:
+            break
+        offset = max(offset, round_up(end, buf.align))
+    return offset
+
+
 def place_in_order(order: list[Buffer]) -> dict[str, int]:
     placed: list[tuple[Buffer, int]] = []
     offsets: dict[str, int] = {}
     for buf in order:
-        busy = sorted((off, off + b.size) for b, off in placed if b.overlaps_in_time(buf))
-        offset = 0
-        for start, end in busy:
-            if offset + buf.size <= start:
-                break
-            offset = max(offset, round_up(end, buf.align))
-        offsets[buf.name] = offset
+        offsets[buf.name] = offset = lowest_offset(buf, placed)
         placed.append((buf, offset))
     return offsets
 

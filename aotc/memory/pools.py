@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 
 from ..errors import UsageError
-from .liveness import Buffer, round_up
+from .liveness import Buffer
+from .planners import lowest_offset
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED = {"arena", "ctx", "input", "output"}
@@ -62,7 +63,7 @@ def assign(bufs: list[Buffer], calls, pools: list[Pool], owners) -> tuple[dict[s
     offsets: dict[str, int] = {}
     for b in sorted(bufs, key=lambda b: (-h[b.name], b.first, b.name)):
         for p in pools:
-            off = _first_fit(b, placed[p.name])
+            off = lowest_offset(b, placed[p.name])
             if p.limit is None or off + b.size <= p.limit:
                 placed[p.name].append((b, off))
                 where[b.name] = p.name
@@ -91,12 +92,3 @@ def heat(bufs: list[Buffer], calls, owners) -> dict[str, float]:
         out[b.name] = work / max(b.size, 1)
     return out
 
-
-def _first_fit(buf: Buffer, placed: list[tuple[Buffer, int]]) -> int:
-    busy = sorted((off, off + b.size) for b, off in placed if b.overlaps_in_time(buf))
-    offset = 0
-    for start, end in busy:
-        if offset + buf.size <= start:
-            break
-        offset = max(offset, round_up(end, buf.align))
-    return offset

@@ -184,7 +184,7 @@ class Cumsum(OpDef):
 
     def check(self, op: Op, graph: Graph) -> None:
         expect_inputs(op, 2)
-        x, a, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        x, y = op.inputs[0], op.outputs[0]
         expect_dtype(op, x, *self.types)
         if y.dtype != x.dtype:
             raise op.error(f"output type {y.dtype} differs from input type {x.dtype}", y)

@@ -78,4 +78,34 @@ static inline int32_t aotc_requant_fp(int64_t acc, double scale)
     return (int32_t)v;
 }
 
+/* gemmlowp SaturatingRoundingMultiplyByPOT<exponent> for exponent > 0 */
+static inline int32_t aotc_sat_shl(int32_t x, int exponent)
+{
+    const int32_t threshold = (int32_t)((1LL << (31 - exponent)) - 1);
+    if (x > threshold) {
+        return INT32_MAX;
+    }
+    if (x < -threshold) {
+        return INT32_MIN;
+    }
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+/* gemmlowp one_over_one_plus_x_for_x_in_0_1 (Q0.31 in, Q0.31 out) */
+static inline int32_t aotc_one_over_one_plus_x(int32_t a)
+{
+    const int64_t sum = (int64_t)a + (int64_t)INT32_MAX;
+    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    const int32_t c48_17 = 1515870810;       /* 48/17 in Q2.29 */
+    const int32_t cneg32_17 = -1010580540;   /* -32/17 in Q2.29 */
+    int32_t x = c48_17 + aotc_srdhm(half_denominator, cneg32_17);
+    int i;
+    for (i = 0; i < 3; ++i) {
+        const int32_t hd_x = aotc_srdhm(half_denominator, x);
+        const int32_t one_minus = (int32_t)(1 << 29) - hd_x;
+        x = x + aotc_sat_shl(aotc_srdhm(x, one_minus), 2);
+    }
+    return aotc_sat_shl(x, 1);
+}
+
 #endif

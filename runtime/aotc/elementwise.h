@@ -295,33 +295,6 @@ static inline int aotc_ew_clrsb(int32_t x)
     return n - 1;
 }
 
-/* gemmlowp SaturatingRoundingMultiplyByPOT<exponent> for exponent > 0 */
-static inline int32_t aotc_ew_sat_shl(int32_t x, int exponent)
-{
-    const int32_t threshold = (int32_t)((1LL << (31 - exponent)) - 1);
-    if (x > threshold) {
-        return INT32_MAX;
-    }
-    if (x < -threshold) {
-        return INT32_MIN;
-    }
-    return (int32_t)((uint32_t)x << exponent);
-}
-
-/* gemmlowp one_over_one_plus_x_for_x_in_0_1 (Q0.31 in and out): Newton-Raphson in Q2.29 */
-static inline int32_t aotc_ew_one_over_one_plus_x(int32_t a)
-{
-    const int64_t sum = (int64_t)a + (int64_t)INT32_MAX;
-    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
-    int32_t x = 1515870810 + aotc_srdhm(half_denominator, -1010580540);   /* 48/17 - 32/17 d */
-    int i;
-    for (i = 0; i < 3; ++i) {
-        const int32_t one_minus = (int32_t)(1 << 29) - aotc_srdhm(half_denominator, x);
-        x = x + aotc_ew_sat_shl(aotc_srdhm(x, one_minus), 2);
-    }
-    return aotc_ew_sat_shl(x, 1);
-}
-
 /* quantized DIV (TFLite DivElementwise) on offset values: the divisor's reciprocal by
  * GetReciprocal(b, 31), the dividend shifted left by its headroom, then rescaled; the compiler
  * guarantees total_shift <= 0. A zero divisor (rejected by the reference) saturates. */
@@ -340,7 +313,7 @@ static inline int32_t aotc_ew_div_q(int32_t a, int32_t b, int32_t out_mult, int3
     while ((((uint32_t)b << hp1) & 0x80000000u) == 0) {
         ++hp1;
     }
-    inv = aotc_ew_one_over_one_plus_x((int32_t)(((uint32_t)b << hp1) - 0x80000000u));
+    inv = aotc_one_over_one_plus_x((int32_t)(((uint32_t)b << hp1) - 0x80000000u));
     headroom = aotc_ew_clrsb(a);
     unscaled = aotc_srdhm((int32_t)((uint32_t)a << headroom), inv);
     total_shift = out_shift - (31 - hp1) - headroom;

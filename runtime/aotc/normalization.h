@@ -2,7 +2,7 @@
 #ifndef AOTC_RUNTIME_NORMALIZATION_H
 #define AOTC_RUNTIME_NORMALIZATION_H
 #include "common.h"
-#include "softmax.h" /* aotc_softmax_clz32, aotc_softmax_sat_shl */
+#include "softmax.h" /* aotc_softmax_clz32, aotc_sat_shl */
 
 /* TFLite GetInvSqrtQuantizedMultiplierExp(input, kReverseShift = -1): 1/sqrt(input) as a Q0.31
  * multiplier and a left shift, by five Newton-Raphson steps in Q3.28 */
@@ -26,8 +26,8 @@ static inline void aotc_normalization_inv_sqrt(int32_t input, int32_t *mult, int
     half_input = aotc_rdbpot(input >> 1, 1);
     x = 1 << 28;
     for (i = 0; i < 5; ++i) {
-        const int32_t x3 = aotc_softmax_sat_shl(aotc_srdhm(aotc_srdhm(x, x), x), 6);
-        x = aotc_softmax_sat_shl(
+        const int32_t x3 = aotc_sat_shl(aotc_srdhm(aotc_srdhm(x, x), x), 6);
+        x = aotc_sat_shl(
             (int32_t)((uint32_t)aotc_srdhm(half_three, x) - (uint32_t)aotc_srdhm(half_input, x3)), 3);
     }
     x = aotc_srdhm(x, 1518500250);

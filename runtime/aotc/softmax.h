@@ -22,36 +22,6 @@ static inline int aotc_softmax_clz32(uint32_t x)
     return n;
 }
 
-/* gemmlowp SaturatingRoundingMultiplyByPOT<exponent> for exponent > 0 */
-static inline int32_t aotc_softmax_sat_shl(int32_t x, int exponent)
-{
-    const int32_t threshold = (int32_t)((1LL << (31 - exponent)) - 1);
-    if (x > threshold) {
-        return INT32_MAX;
-    }
-    if (x < -threshold) {
-        return INT32_MIN;
-    }
-    return (int32_t)((uint32_t)x << exponent);
-}
-
-/* gemmlowp one_over_one_plus_x_for_x_in_0_1 (Q0.31 in, Q0.31 out) */
-static inline int32_t aotc_softmax_one_over_one_plus_x(int32_t a)
-{
-    const int64_t sum = (int64_t)a + (int64_t)INT32_MAX;
-    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
-    const int32_t c48_17 = 1515870810;       /* 48/17 in Q2.29 */
-    const int32_t cneg32_17 = -1010580540;   /* -32/17 in Q2.29 */
-    int32_t x = c48_17 + aotc_srdhm(half_denominator, cneg32_17);
-    int i;
-    for (i = 0; i < 3; ++i) {
-        const int32_t hd_x = aotc_srdhm(half_denominator, x);
-        const int32_t one_minus = (int32_t)(1 << 29) - hd_x;
-        x = x + aotc_softmax_sat_shl(aotc_srdhm(x, one_minus), 2);
-    }
-    return aotc_softmax_sat_shl(x, 1);
-}
-
 #define AOTC_SOFTMAX_S8_BODY(OUT_T, OUT_BITS, OUT_MIN, OUT_MAX)                                   \
     int32_t i, c;                                                                               \
     for (i = 0; i < outer; ++i) {                                                               \
@@ -67,7 +37,7 @@ static inline int32_t aotc_softmax_one_over_one_plus_x(int32_t a)
         }                                                                                       \
         headroom_plus_one = aotc_softmax_clz32((uint32_t)sum);                                  \
         num_bits_over_unit = 12 - headroom_plus_one;                                            \
-        shifted_scale = aotc_softmax_one_over_one_plus_x(                                       \
+        shifted_scale = aotc_one_over_one_plus_x(                                       \
             (int32_t)(((uint32_t)sum << headroom_plus_one) - ((uint32_t)1 << 31)));             \
         exponent = num_bits_over_unit + 31 - (OUT_BITS);                                        \
         for (c = 0; c < depth; ++c) {                                                           \
@@ -158,7 +128,7 @@ AOTC_KERNEL void aotc_softmax_f32(const float *in, float *out, int32_t outer, in
 static inline int32_t aotc_softmax_srmpot(int32_t x, int exponent)
 {
     if (exponent > 0) {
-        return aotc_softmax_sat_shl(x, exponent);
+        return aotc_sat_shl(x, exponent);
     }
     return exponent < 0 ? aotc_rdbpot(x, -exponent) : x;
 }
@@ -214,7 +184,7 @@ static inline int32_t aotc_softmax_log_q12_to_q5(int32_t z_a)
     denom_minus_one_0 = aotc_softmax_wadd(
         aotc_srdhm(p, aotc_softmax_wadd(aotc_softmax_wadd(alpha_i, q), aotc_srdhm(alpha_d, common_sq))),
         aotc_srdhm(alpha_f, q));
-    recip_denom = aotc_softmax_one_over_one_plus_x(denom_minus_one_0);
+    recip_denom = aotc_one_over_one_plus_x(denom_minus_one_0);
     num_scaled = aotc_rdbpot(num, 6);
     return aotc_softmax_srmpot(
         aotc_softmax_wadd(aotc_srdhm(z_pow_2_adj, log_2), aotc_srdhm(num_scaled, recip_denom)), 1);

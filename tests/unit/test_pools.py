@@ -49,7 +49,7 @@ def test_pools_with_patches_and_state():
 
 
 def test_generated_api_takes_one_buffer_per_pool(tmp_path: Path):
-    c = aotc.compile(chain_model(h=24, w=24), pools="fast=1024,slow", out_dir=tmp_path / "out", name="pm")
+    aotc.compile(chain_model(h=24, w=24), pools="fast=1024,slow", out_dir=tmp_path / "out", name="pm")
     h = (tmp_path / "out" / "pm.h").read_text()
     assert "void *slow, size_t slow_size" in h and "PM_SLOW_DEFINE" in h
     (tmp_path / "main.c").write_text(
