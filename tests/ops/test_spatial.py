@@ -115,19 +115,18 @@ def b2s_model(dtype, shape, block, crops):
 
 @pytest.mark.parametrize("dtype", ["float32", "int8", "int16"])
 def test_space_to_batch_padded(dtype):
-    # int8 has zero point -7: LiteRT pads with the zero point. TFLM never sets the pad value (its
-    # SpaceToBatchParams.output_offset stays as allocated, 0 in practice), so it is compared at zp 0.
+    # int8 has zero point -7: LiteRT pads with the zero point. TFLM never sets the int8 pad value (its
+    # SpaceToBatchParams.output_offset is whatever the stack held: measured 0 on one run, garbage in
+    # another), so padded quantized cases are compared with LiteRT only.
     check(s2b_model(dtype, (2, 5, 4, 3), [2, 3], [(1, 0), (0, 2)]), dtype, tflm=False)
 
 
-def test_space_to_batch_padded_tflm():
-    check(s2b_model("int8", (2, 5, 4, 3), [2, 3], [(1, 0), (0, 2)], zp=0), "int8")
+def test_space_to_batch_padded_tflm_float32():
     check(s2b_model("float32", (2, 5, 4, 3), [2, 3], [(1, 0), (0, 2)]), "float32")
 
 
 def test_space_to_batch_3d():
     check(s2b_model("int8", (1, 7, 2), [3], [(2, 0)]), "int8", tflm=False)
-    check(s2b_model("int8", (1, 7, 2), [3], [(2, 0)], zp=0), "int8")
 
 
 @pytest.mark.parametrize("dtype", ["float32", "int8", "int16"])
