@@ -89,34 +89,20 @@ def plan_memory(graph: Graph, calls, target, options: Options):
     if pools and options.planner == "unshared":
         pools = None   # per-layer verification: every tensor in its own place, one arena
     plan = memory.plan(graph, calls, target.alignment, options.planner, options.io, pools=pools)
-    forced = patches.parse_mode(options.patches)
-    if options.patches == "off" or options.planner == "unshared":
+    if options.planner == "unshared":
         return calls, plan, None
-    steps, tries = patches.candidates(graph, calls)
-    if forced is not None:
-        if forced[0] > len(steps):
-            raise UsageError(f"--patches {options.patches}: the model starts with a chain of {len(steps)} "
-                             "windowed ops that can run in bands")
-        tries = [forced]
-    best = None
-    budget = patches.MAX_RECOMPUTE * sum(c.macs for c in calls)
-    for k, band in tries:
-        new_calls, views, stage = patches.split(graph, calls, steps[:k], band,
-                                                lambda op: lower_op(op, target, options))
-        if forced is None and stage.extra_macs > budget:
-            continue
-        trial = memory.plan(graph, new_calls, target.alignment, "greedy_by_size", options.io, views, pools)
-        size = trial.arena_size + sum(trial.pool_sizes.values())
-        # the smallest arena, then the fewest recomputed MACs
-        if forced is not None or (size, stage.extra_macs) < ((best[0], best[3].extra_macs) if best
-                                                             else (plan.arena_size + sum(plan.pool_sizes.values()), 0)):
-            best = (size, new_calls, views, stage)
-    if best is None:
+
+    def ram(new_calls, views, planner="greedy_by_size"):
+        p = memory.plan(graph, new_calls, target.alignment, planner, options.io, views, pools)
+        return p, p.arena_size + sum(p.pool_sizes.values())
+    before = plan.arena_size + sum(plan.pool_sizes.values())
+    chosen = patches.choose(graph, calls, options.patches, before, lambda c, v: ram(c, v)[1],
+                            lambda op: lower_op(op, target, options))
+    if chosen is None:
         return calls, plan, None
-    _, new_calls, views, stage = best
-    patched = memory.plan(graph, new_calls, target.alignment, options.planner, options.io, views, pools)
-    stage.arena_before = plan.arena_size + sum(plan.pool_sizes.values())
-    stage.arena_after = patched.arena_size + sum(patched.pool_sizes.values())
+    new_calls, views, stage = chosen
+    patched, stage.arena_after = ram(new_calls, views, options.planner)
+    stage.arena_before = before
     return new_calls, patched, stage
 
 

@@ -154,3 +154,28 @@ def candidates(graph: Graph, calls):
         out_h = calls[steps[k - 1]].op.outputs[0].shape[1]
         out += [(k, band) for band in BAND_HEIGHTS if band < out_h]
     return steps, out
+
+
+def choose(graph: Graph, calls, mode: str, base_bytes: int, bytes_of, lower_op):
+    """(calls, views, stage) of the banding `mode` asks for, or None. "auto": the smallest memory
+    (`bytes_of(calls, views)`) below `base_bytes`, then the fewest recomputed MACs, among the options
+    that recompute at most MAX_RECOMPUTE of the model's MACs; "K:B": exactly that."""
+    forced = parse_mode(mode)
+    if mode == "off":
+        return None
+    steps, tries = candidates(graph, calls)
+    if forced is not None:
+        if forced[0] > len(steps):
+            raise UsageError(f"--patches {mode}: the model starts with a chain of {len(steps)} "
+                             "windowed ops that can run in bands")
+        tries = [forced]
+    budget = MAX_RECOMPUTE * sum(c.macs for c in calls)
+    best, best_key = None, (base_bytes, 0)
+    for k, band in tries:
+        new_calls, views, stage = split(graph, calls, steps[:k], band, lower_op)
+        if forced is None and stage.extra_macs > budget:
+            continue
+        key = (bytes_of(new_calls, views), stage.extra_macs)
+        if forced is not None or key < best_key:
+            best, best_key = (new_calls, views, stage), key
+    return best
