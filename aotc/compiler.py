@@ -14,7 +14,7 @@ from . import codegen, codesize, memory, passes, reader, reports
 from .memory import patches
 from . import target as targets
 from .backends import BACKENDS, KernelCall
-from .errors import UnsupportedError, UsageError, where
+from .errors import ModelError, UnsupportedError, UsageError, where
 from .ir import Graph
 from .resources import resource_dir
 
@@ -71,7 +71,13 @@ def lower_op(op, target, options: Options) -> KernelCall:
             continue
         ok, why = BACKENDS[bname].supports(op)
         if ok:
-            call = BACKENDS[bname].lower(op, options)
+            try:
+                call = BACKENDS[bname].lower(op, options)
+            except (OverflowError, ZeroDivisionError) as e:
+                # quantization parameters the checks let through but the arithmetic cannot use
+                # (a scale of 3e38 makes an infinite multiplier): the model's fault, said as such
+                t = op.outputs[0] if op.outputs else None
+                raise ModelError(f"{where(op, t)}: its scales give an unusable requantization ({e})") from None
             if reasons:  # a fallback: the report says why the preferred backends were not used
                 call.note = "; ".join(reasons + ([call.note] if call.note else []))
             return call

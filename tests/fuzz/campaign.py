@@ -48,6 +48,10 @@ def seed_models(models_dir: Path | None) -> dict[str, bytes]:
     from aotc.demo import build_demo_model, build_demo_model_float
     from oputil import fc_chain
     seeds = {"demo_kws": build_demo_model(), "demo_kws_float": build_demo_model_float(), "fc_chain": fc_chain()}
+    # one small model per op family (every runtime header): mutations reach every op's checks
+    sys.path.insert(0, str(HERE.parent / "unit"))
+    from test_codegen_c import FAMILIES
+    seeds.update({name: build() for name, build in FAMILIES.items()})
     if models_dir and models_dir.is_dir():
         for name in SMALL_SHARED:
             p = models_dir / name

@@ -493,3 +493,16 @@ def test_fully_connected_scalar_output_is_a_model_error():
     mb.op("FULLY_CONNECTED", [x, w, -1], [y], {}, version=4)
     with pytest.raises(ModelError, match="op 0 FULLY_CONNECTED.*at least one dimension"):
         read(mb.build([x], [y]))
+
+
+def test_scale_giving_an_infinite_multiplier_is_a_model_error():
+    """Fuzz seed 4 (family models as seeds): an int16 PRELU whose alpha scale is 3.4e38 made the
+    multiplier arithmetic overflow. Any op's lowering that cannot use its scales is a ModelError."""
+    rng = np.random.default_rng(0)
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 8), "int16", scale=0.01, zero_point=0)
+    alpha = mb.tensor("alpha", (8,), "int8", data=rng.integers(-100, 100, 8), scale=3.4e38, zero_point=5)
+    y = mb.tensor("y", (1, 8), "int16", scale=0.0001, zero_point=0)
+    mb.op("PRELU", [x, alpha], [y])
+    with pytest.raises(aotc.ModelError, match="op 0 PRELU.*unusable requantization"):
+        aotc.compile(mb.build([x], [y]), measure_code=False)
