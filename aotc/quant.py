@@ -32,6 +32,8 @@ def quantize_multiplier(m: float) -> tuple[int, int]:
         shift += 1
     if shift < -31:
         shift, q_fixed = 0, 0
+    if shift > 31:   # no kernel can shift an int32 left by more than 31: the scales are nonsense
+        raise OverflowError(f"multiplier {m:g} needs a left shift of {shift}")
     return q_fixed, shift
 
 

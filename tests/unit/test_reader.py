@@ -506,3 +506,14 @@ def test_scale_giving_an_infinite_multiplier_is_a_model_error():
     mb.op("PRELU", [x, alpha], [y])
     with pytest.raises(aotc.ModelError, match="op 0 PRELU.*unusable requantization"):
         aotc.compile(mb.build([x], [y]), measure_code=False)
+
+
+def test_requantization_needing_a_left_shift_beyond_31_is_a_model_error():
+    """Fuzz seed 7 (family models as seeds): an int8 -> int8 QUANTIZE whose output scale is 1e-45.
+    The requantize pass must not crash proving a merge, and the lowering rejects the multiplier."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 8), "int8", scale=0.1, zero_point=0)
+    y = mb.tensor("y", (1, 8), "int8", scale=1e-45, zero_point=0)
+    mb.op("QUANTIZE", [x], [y])
+    with pytest.raises(aotc.ModelError, match="op 0 QUANTIZE.*left shift"):
+        aotc.compile(mb.build([x], [y]), measure_code=False)
