@@ -73,8 +73,9 @@ def _litert_routed(op, options) -> str | None:
 def _generic_is_faster(op, options) -> str | None:
     """Ops where aotc's own kernels retire fewer instructions than CMSIS-NN's on a Helium (MVE)
     target, measured on the emulated Cortex-M55 (`aotc bench --per-op`, both backends): int8 SOFTMAX
-    (compile-time tables: 3-5x fewer) and int8 DEPTHWISE_CONV_2D with a depth multiplier above 1,
-    which CMSIS-NN runs on its generic path (micro_speech 746k against 996k). Decided by the target's
+    (compile-time tables: 3-5x fewer), int8 DEPTHWISE_CONV_2D with a depth multiplier above 1,
+    which CMSIS-NN runs on its generic path (micro_speech 746k against 996k), and int8 ADD of equal
+    shapes (tabulated input rescales). Decided by the target's
     features, not the build's, so that the host verification runs the code the target runs."""
     info = getattr(options, "target_info", None)
     if info is None or "mve" not in info.raw.get("features", ()) or op.inputs[0].dtype != "int8":
@@ -83,6 +84,8 @@ def _generic_is_faster(op, options) -> str | None:
         return "int8 SOFTMAX: aotc's table kernel is faster than CMSIS-NN's on Helium"
     if op.kind == "DEPTHWISE_CONV_2D" and op.attrs.get("depth_multiplier", 1) > 1:
         return "depth multiplier > 1: CMSIS-NN takes its generic path, aotc's Helium kernel is faster"
+    if op.kind == "ADD" and op.inputs[0].shape == op.inputs[1].shape:
+        return "int8 ADD: aotc tabulates the input rescales at compile time, faster per element"
     return None
 
 

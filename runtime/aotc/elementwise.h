@@ -102,6 +102,48 @@ AOTC_EW_ADDSUB_Q(aotc_elementwise_sub_s8, int8_t, -)
 AOTC_EW_ADDSUB_Q(aotc_elementwise_add_s16, int16_t, +)
 AOTC_EW_ADDSUB_Q(aotc_elementwise_sub_s16, int16_t, -)
 
+/* ---- int8 ADD / SUB of same-shape inputs: each input's rescale (offset, left shift, multiplier)
+ * depends on its byte only, so the compiler tabulates it (t1, t2: 256 int32 entries indexed by the
+ * byte as uint8; t2 negated for SUB); one requantization per element remains. Helium: four lanes,
+ * two table gathers, vqrdmulh-based requantization (bit-exact, see aotc_ew_mbqm_lt1_x4). */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#include <arm_mve.h>
+static inline int32x4_t aotc_ew_mbqm_lt1_x4(int32x4_t x, int32_t multiplier, int32_t shift)
+{
+    const int32x4_t right = vdupq_n_s32(shift);   /* shift <= 0: a rounding right shift by -shift */
+    int32x4_t r = vqrdmulhq_n_s32(x, multiplier);
+    r = vqaddq_s32(r, vshrq_n_s32(vandq_s32(r, right), 31));   /* half away from zero, as RDBPOT */
+    return vrshlq_s32(r, right);
+}
+#endif
+
+AOTC_KERNEL void aotc_elementwise_addsub_s8_lut(const int8_t *in1, const int8_t *in2, int8_t *out, int32_t n,
+                                                const int32_t *t1, const int32_t *t2, int32_t out_mult,
+                                                int32_t out_shift, int32_t out_off, int32_t act_min,
+                                                int32_t act_max)
+{
+    int32_t i;
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+    const int32x4_t vlo = vdupq_n_s32(act_min), vhi = vdupq_n_s32(act_max);
+    for (i = 0; i < n; i += 4) {
+        const mve_pred16_t p = vctp32q((uint32_t)(n - i));
+        const uint32x4_t u1 = vldrbq_z_u32((const uint8_t *)in1 + i, p);
+        const uint32x4_t u2 = vldrbq_z_u32((const uint8_t *)in2 + i, p);
+        const int32x4_t sum = vaddq_s32(vldrwq_gather_shifted_offset_z_s32(t1, u1, p),
+                                        vldrwq_gather_shifted_offset_z_s32(t2, u2, p));
+        int32x4_t v = vaddq_n_s32(aotc_ew_mbqm_lt1_x4(sum, out_mult, out_shift), out_off);
+        v = vminq_s32(vmaxq_s32(v, vlo), vhi);
+        vstrbq_p_s32(out + i, v, p);
+    }
+#else
+    for (i = 0; i < n; ++i) {
+        const int32_t sum = t1[(uint8_t)in1[i]] + t2[(uint8_t)in2[i]];
+        const int32_t raw = aotc_mbqm_lt1(sum, out_mult, out_shift) + out_off;
+        out[i] = (int8_t)AOTC_CLAMP(raw, act_min, act_max);
+    }
+#endif
+}
+
 /* ---- int16 ADD / SUB with power-of-two scales (pot_scale_int16): one input is rounding-shifted
  * right, then added to / subtracted from the other ----------------------------------------------- */
 

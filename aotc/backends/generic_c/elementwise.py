@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...ops.elementwise import broadcast_shape, int16_pot_shifts
-from ...quant import activation_range, f32, quantize_multiplier
+from ...quant import activation_range, f32, multiply_by_quantized_multiplier, quantize_multiplier
 from ..base import ConstArray, KernelCall, TensorRef, c_literal
 from . import lowering
 
@@ -129,8 +129,24 @@ def lower_elementwise(op, options):
     m1, sh1 = _smaller_than_one(s1 / twice_max, op, "input 1")
     m2, sh2 = _smaller_than_one(s2 / twice_max, op, "input 2")
     mo, sho = _smaller_than_one(twice_max / float(np.float32((1 << left_shift) * np.float32(so))), op, "output")
+    if dt == "int8" and table is None:
+        # each input's rescale depends on its 8-bit value only: two 256-entry tables computed here
+        # leave one requantization per element (and let Helium run four lanes with two gathers)
+        t1 = _rescale_table(-a.quant.zp, left_shift, m1, sh1)
+        t2 = _rescale_table(-b.quant.zp, left_shift, m2, sh2) * (1 if kind == "add" else -1)
+        lut1, lut2 = ConstArray("in1_rescaled", "int32_t", t1), ConstArray("in2_rescaled", "int32_t", t2)
+        args = [TensorRef(a, True), TensorRef(b, True), TensorRef(y), y.size, lut1, lut2, mo, sho, y.quant.zp, lo, hi]
+        return KernelCall(op, "generic_c", "aotc_elementwise_addsub_s8_lut", args, consts=[lut1, lut2],
+                          note="input rescales tabulated at compile time")
     args = head + [-a.quant.zp, m1, sh1, -b.quant.zp, m2, sh2, left_shift, mo, sho, y.quant.zp, lo, hi]
     return KernelCall(op, "generic_c", f"aotc_elementwise_{kind}_{SUFFIX[dt]}", args, consts=consts)
+
+
+def _rescale_table(offset: int, left_shift: int, mult: int, shift: int) -> np.ndarray:
+    """TFLite's per-input step of int8 ADD for every stored byte u (as uint8: the index the kernel
+    uses): MultiplyByQuantizedMultiplierSmallerThanOneExp((int8(u) + offset) << left_shift)."""
+    q = np.arange(256, dtype=np.uint8).view(np.int8).astype(np.int64)
+    return multiply_by_quantized_multiplier((q + offset) << left_shift, mult, shift).astype(np.int32)
 
 
 # ---- MAXIMUM, MINIMUM, FLOOR_DIV, FLOOR_MOD, POW, LOGICAL_AND/OR: on the stored values ----------
