@@ -95,7 +95,7 @@ def to_text(r: dict) -> str:
         shape = "x".join(map(str, o["output_shapes"][0])) if o["output_shapes"] else "-"
         lines.append(f"{o['step']:>4}  {src:<22} {o['kind']:<20} {'alias' if o['alias'] else 'in place' if o.get('elided') else o['backend']:<10} "
                      f"{shape:<18} {o['macs']:>10,} {o['weight_bytes']:>9,}")
-    gap = r["arena_bytes"] - r["lower_bound_bytes"]
+    gap = sum((r.get("pools") or {"arena": r["arena_bytes"]}).values()) - r["lower_bound_bytes"]
     lines += ["",
               f"arena        {r['arena_bytes']:>10,} bytes ({r['planner']}; lower bound {r['lower_bound_bytes']:,}, gap {gap:,})",
               *(["pools        " + ", ".join(f"{k} {v:,}" for k, v in r["pools"].items())] if r.get("pools") else []),

@@ -84,3 +84,11 @@ def test_bad_pool_specs_are_usage_errors(spec, msg):
 def test_a_buffer_too_big_for_every_pool_is_an_error():
     with pytest.raises(UsageError, match="fits in none"):
         aotc.compile(chain_model(h=24, w=24), pools="a=64,b=64", measure_code=False)
+
+
+def test_plan_table_and_picture_show_the_pools():
+    from aotc.memory import picture
+    c = aotc.compile(chain_model(h=24, w=24), pools="fast=1024,slow", measure_code=False)
+    text = picture.table(c.plan, c.calls)
+    assert "[fast]" in text and "[slow]" in text and "pool slow" in text and "all pools" in text
+    assert ">slow</text>" in picture.svg(c.plan, c.calls)
