@@ -202,7 +202,7 @@ def parser() -> argparse.ArgumentParser:
                         "(shared_arena.h), each model in its own subfolder")
     c.add_argument("--planner", default="best",
                    help="arena planner: best (default: the smallest arena of all), greedy_by_size, "
-                        "greedy_by_conflicts, hill_climb, branch_and_bound")
+                        "greedy_by_size_late_first, greedy_by_conflicts, hill_climb, branch_and_bound")
     c.add_argument("--schedule", choices=["search", "given"], default="search",
                    help="op order: search (default) picks the order with the smallest peak of live bytes; "
                         "given keeps the model's order")

@@ -146,7 +146,8 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
         if call.alias or step in plan.elided:
             continue
         args = [render_arg(a, step, plan, names) for a in call.args]
-        text = env().get_template(f"{call.backend}/{call.template}").render(fn=call.function, args=args)
+        text = env().get_template(f"{call.backend}/{call.template}").render(
+            fn=call.function, args=args, scratch_in_arena=any(isinstance(a, ScratchRef) for a in call.args))
         steps.append({"step": step, "kind": call.op.kind, "index": call.op.index,
                       "sources": list(call.op.sources), "code": text.rstrip("\n")})
     scratch_checks = [{"step": step, "kind": call.op.kind, "expr": call.scratch_check, "planned": call.scratch_bytes}
@@ -173,6 +174,7 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
         "steps": steps,
         "runtime_headers": headers,
         "backend_includes": sorted({inc for call in calls for inc in call.includes}),
+        "requires": sorted({f for call in calls for f in call.requires}),
         "backends": sorted({call.backend for step, call in enumerate(calls)
                             if not call.alias and step not in plan.elided}),
         "scratch_checks": scratch_checks,

@@ -71,8 +71,8 @@ def main(argv=None) -> int:
         except aotc.AotcError as e:
             rows.append({"model": path.name, "error": str(e)})
     names = list(HEURISTICS)
-    short = {"greedy_by_size": "size", "greedy_by_conflicts": "conflicts", "hill_climb": "hill",
-             "branch_and_bound": "exact"}
+    short = {"greedy_by_size": "size", "greedy_by_size_late_first": "late", "greedy_by_conflicts": "conflicts",
+             "hill_climb": "hill", "branch_and_bound": "exact"}
     print(f"{'model':<30} " + " ".join(f"{short[n]:>9}" for n in names)
           + f" {'best':>9} {'bound':>9} {'gap %':>6} {'given':>9} {'no reuse':>9} {'patches':>9} {'+MAC%':>6}"
             f" {'TFLM':>9} {'x TFLM':>7} {'patched':>7}")

@@ -64,10 +64,15 @@ class KernelCall:
     inplace: tuple[int, ...] = ()  # op inputs the output may overwrite: the kernel reads element i of
                                    # such an input (same shape and type size as the output) before it
                                    # writes element i, and nothing else of it afterwards
+    trails: dict[int, int] = field(default_factory=dict)   # op input -> bytes: the kernel writes
+                                   # its output in an order that lets the output start that far below
+                                   # the input and overlap it (memory/overlap.py)
     note: str = ""               # why this backend was chosen, for the report
     includes: tuple[str, ...] = ()   # headers of an external kernel library (e.g. "arm_nnfunctions.h")
     scratch_check: str | None = None  # C expression of the scratch bytes the library itself asks for;
                                       # a -D<NAME>_DEBUG build of init checks the plan against it
+    requires: tuple[str, ...] = ()   # CPU features the emitted call assumes (e.g. "mve": Helium kernel
+                                     # sums, bias not passed); the generated file refuses other Arm builds
 
     @property
     def const_bytes(self) -> int:

@@ -2,10 +2,12 @@
 
 Each lowering mirrors the call protocol of TFLM's CMSIS-NN glue (tensorflow/lite/micro/kernels/
 cmsis_nn/*.cc): the same dims, parameters and quantization, all computed here at compile time. The
-call snippets (codegen_templates/cmsis_nn/*.c.j2) build the CMSIS-NN structs as locals from literals;
+call snippets (codegen_templates/cmsis_nn/*.c.j2) define the CMSIS-NN structs as `static const` data
+from literals (in flash: no stores at run time, no stack), except a context pointing at arena scratch;
 per-channel multipliers/shifts, the int16 softmax tables and the fully-connected kernel sums that the
 MVE kernels want (TFLM computes them with arm_vector_sum_s8 at Prepare and keeps them in its arena) are
-ConstArrays in flash.
+ConstArrays in flash. The kernel sums carry the bias, which the Helium kernels never read otherwise, so
+on MVE the bias array is not passed and not linked (the call declares requires=("mve")).
 
 Scratch sizes are computed for the target's features (options.features overrides the target file's
 list: verify builds CMSIS-NN on the host, where it takes its portable C path, and sets features=()),
@@ -25,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UsageError
+from ..memory.overlap import raster_trail
 from ..ops.registry import window_padding
 from ..quant import activation_range, f32, per_channel_multipliers, quantize_multiplier
 from .base import Backend, ConstArray, KernelCall, ScratchRef, TensorRef, lowering_registry
@@ -242,8 +245,21 @@ def lower_conv2d(op, options):
     check = (f"arm_convolve_wrapper_{sfx}_get_buffer_size(&(const cmsis_nn_conv_params){params}, "
              f"&(const cmsis_nn_dims){_dims(in_dims)}, &(const cmsis_nn_dims){_dims(f_dims)}, "
              f"&(const cmsis_nn_dims){_dims(out_dims)})")
-    return _call(op, f"conv_{sfx}.c.j2", f"arm_convolve_wrapper_{sfx}", args, options, [mult, shift], scratch, check,
-                 macs=out_dims[0] * out_dims[1] * out_dims[2] * out_c * k_h * k_w * wc)
+    call = _call(op, f"conv_{sfx}.c.j2", f"arm_convolve_wrapper_{sfx}", args, options, [mult, shift], scratch,
+                 check, macs=out_dims[0] * out_dims[1] * out_dims[2] * out_c * k_h * k_w * wc)
+    if (not s16 and flav == "mve" and (k_h, k_w) == (1, 1) and (pad_h, pad_w) == (0, 0)
+            and conv["stride_h"] == conv["stride_w"] == 1 and conv["dil_h"] == conv["dil_w"] == 1):
+        # arm_convolve_1x1_s8_fast on Helium: arm_nn_mat_mult_nt_t_s8 takes 4 pixels (lhs rows) at a
+        # time through every output channel; the DSP and C paths loop channels outermost and may not
+        call.trails = {0: raster_trail((1, in_dims[0] * in_dims[1] * in_dims[2], 1, wc),
+                                       (1, out_dims[0] * out_dims[1] * out_dims[2], 1, out_c), 1, 1, batch=4)}
+    elif (not s16 and (k_h, k_w) != (1, 1) and in_dims[0] == 1 and in_dims[1] != 1 and wc == in_dims[3]
+          and conv["dil_h"] == conv["dil_w"] == 1):
+        # arm_convolve_s8 (what the wrapper picks here: not 1x1, not 1xN, one group) copies the
+        # windows of 4 (Helium) or 2 output pixels into its im2col buffer, then writes those pixels,
+        # in raster order on every path
+        call.trails = {0: raster_trail(in_dims, out_dims, 1, 1, (conv["stride_h"], conv["stride_w"]), (pad_h, pad_w))}
+    return call
 
 
 def _dw_supports(op):
@@ -325,8 +341,14 @@ def lower_depthwise_conv2d(op, options):
     check = (f"arm_depthwise_conv_wrapper_{sfx}_get_buffer_size(&(const cmsis_nn_dw_conv_params){params}, "
              f"&(const cmsis_nn_dims){_dims(in_dims)}, &(const cmsis_nn_dims){_dims(f_dims)}, "
              f"&(const cmsis_nn_dims){_dims(out_dims)})")
-    return _call(op, "depthwise.c.j2", f"arm_depthwise_conv_wrapper_{sfx}", args, options, [mult, shift], scratch,
+    call = _call(op, "depthwise.c.j2", f"arm_depthwise_conv_wrapper_{sfx}", args, options, [mult, shift], scratch,
                  check, macs=out_dims[1] * out_dims[2] * out_c * k_h * k_w)
+    if not s16 and ch_mult == 1 and in_dims[0] == 1 and dw["dil_h"] == dw["dil_w"] == 1 and in_c <= CH_IN_BLOCK_MVE:
+        # arm_depthwise_conv_s8_opt (Helium, DSP), _3x3_s8 and arm_depthwise_conv_s8 all write output
+        # pixels in raster order, each after reading its window (Helium: 4 pixels at a time, one
+        # channel block when there are at most CH_IN_BLOCK_MVE channels), so the output may trail the input
+        call.trails = {0: raster_trail(in_dims, out_dims, 1, 1, (dw["stride_h"], dw["stride_w"]), (pad_h, pad_w))}
+    return call
 
 
 # ---- FULLY_CONNECTED ------------------------------------------------------------------------------
@@ -385,12 +407,18 @@ def lower_fully_connected(op, options):
         check = f"arm_fully_connected_s16_get_buffer_size(&(const cmsis_nn_dims){_dims(f_dims)})"
         return _call(op, "fc_s16.c.j2", "arm_fully_connected_s16", args, options, consts, 0, check,
                      macs=batches * units * depth)
-    mult = ConstArray("mult", "int32_t", np.array(mults, np.int32))
-    shift = ConstArray("shift", "int32_t", np.array(shifts, np.int32))
-    consts += [mult, shift]
-    note = ""
+    if per_channel:
+        mult = ConstArray("mult", "int32_t", np.array(mults, np.int32))
+        shift = ConstArray("shift", "int32_t", np.array(shifts, np.int32))
+        consts += [mult, shift]
+        fn = "arm_fully_connected_per_channel_s8"
+    else:   # one multiplier: literals in the call, no tables
+        mult, shift = mults[0], shifts[0]
+        fn = "arm_fully_connected_s8"
+    notes = []
     if flav == "mve":
-        # arm_vector_sum_s8 at compile time: bias + (row sum + depth * filter_offset) * input_offset
+        # arm_vector_sum_s8 at compile time: bias + (row sum + depth * filter_offset) * input_offset.
+        # The Helium kernels read the bias only through these sums, so the bias array is not linked.
         wd = w.data.astype(np.int64).reshape(units, depth)
         sums = b.data.astype(np.int64).copy() if b is not None else np.zeros(units, np.int64)
         if in_off:
@@ -399,17 +427,19 @@ def lower_fully_connected(op, options):
         ksum = ConstArray("kernel_sums", "int32_t", sums)
         consts.append(ksum)
         args = [ksum, units * 4]
-        note = "kernel sums precomputed in flash"
+        bias = "NULL"
+        notes.append("kernel sums (bias included) precomputed in flash")
     else:
         args = ["NULL", 0]
-    args += [params, mult, shift, 1 if per_channel else 0, _dims(in_dims), TensorRef(x, True), _dims(f_dims),
+    args += [params, mult, shift, _dims(in_dims), TensorRef(x, True), _dims(f_dims),
              TensorRef(w, True), _dims(bias_dims), bias, _dims(out_dims), TensorRef(y)]
     check = f"arm_fully_connected_s8_get_buffer_size(&(const cmsis_nn_dims){_dims(f_dims)})"
     if flav == "mve":
         check = None   # the kernel sums in flash are the buffer; nothing is planned in the arena
-    call = _call(op, "fc_s8.c.j2", "arm_fully_connected_wrapper_s8", args, options, consts, 0, check,
-                 macs=batches * units * depth)
-    call.note = note
+    call = _call(op, "fc_s8.c.j2", fn, args, options, consts, 0, check, macs=batches * units * depth)
+    if flav == "mve":
+        call.requires = ("mve",)
+    call.note = "; ".join(notes)
     return call
 
 

@@ -8,7 +8,11 @@ Some tensors get no buffer of their own but a view into another tensor's (owner,
 - the inputs of a CONCATENATION along its outermost non-unit axis are written by their producers
   straight into their slice of the output, and the concatenation disappears.
 The owner's lifetime grows to cover its views. Variable (state) tensors live over every step, so no
-other buffer ever shares their bytes and they survive from invoke to invoke."""
+other buffer ever shares their bytes and they survive from invoke to invoke.
+
+An op whose kernel declares a trail for an input it reads for the last time (KernelCall.trails, see
+overlap.py) lets its output buffer overlap that input's, the output starting at least the trail
+below the input (Buffer.trails); the planners decide whether they do."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,6 +30,13 @@ class Buffer:
     last: int
     tensor: Tensor | None = None      # None for scratch
     pool: str = "arena"
+    trails: dict[str, int] = field(default_factory=dict)   # buffer name -> bytes: this buffer may
+                                      # overlap that one if it starts at least that far below it
+
+    def room_below(self, other: "Buffer") -> int:
+        """Bytes this buffer needs below `other`'s start to share addresses with it: its size, or
+        the trail when it may overlap `other` (see overlap.py)."""
+        return self.trails.get(other.name, self.size)
 
     def overlaps_in_time(self, other: "Buffer") -> bool:
         return self.first <= other.last and other.first <= self.last
@@ -137,11 +148,36 @@ def liveness(graph: Graph, calls, align: int, reuse: bool = True, given_views=No
     span = _spans(graph, calls, views)
     bufs = [Buffer(f"t{t.index}" if t.index >= 0 else t.name, t.nbytes, align, s[0], s[1], tensor=t)
             for t, s in span.items()]
+    if reuse:
+        _overlaps(calls, views, bufs, align, frozenset(graph.inputs) | frozenset(graph.outputs), reuses)
     for step, call in enumerate(calls):
         if call.scratch_bytes:
             bufs.append(Buffer(f"scratch{step}", call.scratch_bytes, align, step, step))
     all_views = {t: views.find(t) for t in views.parent}
     return Liveness(bufs, all_views, elided, reuses)
+
+
+def _overlaps(calls, views: _Views, bufs: list[Buffer], align: int, io, reuses) -> None:
+    """Buffer.trails from the kernels' trails: the input must be its own buffer, read for the last
+    time by this op, and neither it nor the output the caller's or state."""
+    by_tensor = {b.tensor: b for b in bufs}
+    pinned = {views.owner(t) for t in io}
+    for step, call in enumerate(calls):
+        y = call.op.outputs[0] if call.op.outputs else None
+        if not call.trails or y is None or not _free(y, views, pinned) or y not in by_tensor:
+            continue
+        out = by_tensor[y]
+        for i, trail in call.trails.items():
+            x = call.op.inputs[i]
+            if x is None or not _free(x, views, pinned) or x not in by_tensor:
+                continue
+            src = by_tensor[x]
+            trail = round_up(trail, align)
+            if src.last != step or out.first != step or trail >= out.size:
+                continue
+            out.trails[src.name] = trail
+            reuses.append({"step": step, "kind": call.op.kind, "rule": "overlap", "tensor": y.index,
+                           "over": x.index, "bytes": out.size - trail})
 
 
 def _free(t: Tensor, views: _Views, pinned: set) -> bool:
@@ -196,8 +232,21 @@ def _try_concat(step, call, views: _Views, span, pinned, reuses) -> bool:
 
 
 def lower_bound(bufs: list[Buffer]) -> int:
-    """The largest total of (aligned) sizes live at one step: no placement can use less."""
+    """The largest total of (aligned) sizes live at one step: no placement can use less. A buffer
+    that may overlap another live at the same step (trails) counts only what it must hold apart:
+    together the two span at least max(own size, trail + other's size)."""
     if not bufs:
         return 0
+    names = {b.name: b for b in bufs}
     steps = max(b.last for b in bufs) + 1
-    return max(sum(round_up(b.size, b.align) for b in bufs if b.first <= s <= b.last) for s in range(steps))
+
+    def live_bytes(s: int) -> int:
+        live = [b for b in bufs if b.first <= s <= b.last]
+        total = sum(round_up(b.size, b.align) for b in live)
+        for b in live:
+            for other, trail in b.trails.items():
+                o = names.get(other)
+                if o is not None and o.first <= s <= o.last:
+                    total -= min(round_up(o.size, o.align), round_up(b.size, b.align) - trail)
+        return total
+    return max(live_bytes(s) for s in range(steps))

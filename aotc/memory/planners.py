@@ -25,11 +25,18 @@ def arena_size(bufs: list[Buffer], offsets: dict[str, int]) -> int:
     return max((offsets[b.name] + b.size for b in bufs), default=0)
 
 
+def busy(buf: Buffer, placed: list[tuple[Buffer, int]]) -> list[tuple[int, int]]:
+    """For each placed buffer alive with `buf`, the range [start, end) `buf` may not overlap: an
+    offset o is taken when o < end and start < o + buf.size. That is the placed buffer's bytes,
+    unless one of the two may overlap the other from below (Buffer.trails)."""
+    return sorted((off + buf.size - buf.room_below(b), off + b.room_below(buf))
+                  for b, off in placed if b.overlaps_in_time(buf))
+
+
 def lowest_offset(buf: Buffer, placed: list[tuple[Buffer, int]]) -> int:
     """The lowest aligned offset where `buf` overlaps no placed buffer alive at the same time."""
-    busy = sorted((off, off + b.size) for b, off in placed if b.overlaps_in_time(buf))
     offset = 0
-    for start, end in busy:
+    for start, end in busy(buf, placed):
         if offset + buf.size <= start:
             break
         offset = max(offset, round_up(end, buf.align))
@@ -51,6 +58,14 @@ def greedy_by_size(bufs: list[Buffer]) -> dict[str, int]:
     return place_in_order(sorted(bufs, key=lambda b: (-b.size, b.first, b.name)))
 
 
+@planner("greedy_by_size_late_first")
+def greedy_by_size_late_first(bufs: list[Buffer]) -> dict[str, int]:
+    """Largest first; ties by later first use. An output that may overlap its input from below
+    (Buffer.trails) is then placed before that input, so a chain of such ops builds downwards, each
+    input resting its trail above its output."""
+    return place_in_order(sorted(bufs, key=lambda b: (-b.size, -b.first, b.name)))
+
+
 @planner("greedy_by_conflicts")
 def greedy_by_conflicts(bufs: list[Buffer]) -> dict[str, int]:
     """USMP's greedy_by_conflicts: the buffers overlapping the most others in time first, then the
@@ -61,9 +76,11 @@ def greedy_by_conflicts(bufs: list[Buffer]) -> dict[str, int]:
 
 @planner("hill_climb")
 def hill_climb(bufs: list[Buffer], iterations: int = 400, seed: int = 0) -> dict[str, int]:
-    """USMP's hill climb: start from the size order and swap two buffers of the placement order,
-    keeping the swap when the arena does not grow (seeded, so deterministic)."""
-    order = sorted(bufs, key=lambda b: (-b.size, b.first, b.name))
+    """USMP's hill climb: start from the better of the two size orders and swap two buffers of the
+    placement order, keeping the swap when the arena does not grow (seeded, so deterministic)."""
+    order = min((sorted(bufs, key=lambda b: (-b.size, b.first, b.name)),
+                 sorted(bufs, key=lambda b: (-b.size, -b.first, b.name))),
+                key=lambda o: arena_size(bufs, place_in_order(o)))
     best = place_in_order(order)
     best_size = arena_size(bufs, best)
     bound = lower_bound(bufs)
@@ -86,10 +103,11 @@ def hill_climb(bufs: list[Buffer], iterations: int = 400, seed: int = 0) -> dict
 def branch_and_bound(bufs: list[Buffer], node_budget: int = 200_000) -> dict[str, int]:
     """Exact search over placements, within a node budget. Every placement can be normalised so each
     buffer sits at 0 or right above a buffer it overlaps in time, so only those offsets are tried;
-    a branch stops when its arena reaches the best found. Starts from the best heuristic plan and
+    a branch stops when its arena reaches the best found. A buffer that may overlap another from below
+    (Buffer.trails) also tries the offset right below it. Starts from the best heuristic plan and
     returns it unless a smaller one is found: the result is optimal when the search finishes within
     the budget or when the arena equals the lower bound."""
-    start = min((PLANNERS[n](bufs) for n in ("greedy_by_size", "greedy_by_conflicts")),
+    start = min((PLANNERS[n](bufs) for n in ("greedy_by_size", "greedy_by_size_late_first", "greedy_by_conflicts")),
                 key=lambda o: arena_size(bufs, o))
     best = [arena_size(bufs, start), dict(start)]
     bound = lower_bound(bufs)
@@ -104,8 +122,10 @@ def branch_and_bound(bufs: list[Buffer], node_budget: int = 200_000) -> dict[str
             best[0], best[1] = top, {b.name: off for b, off in placed}
             return
         buf = order[k]
-        overlapping = [(off, off + b.size) for b, off in placed if b.overlaps_in_time(buf)]
-        candidates = sorted({0} | {round_up(end, buf.align) for _, end in overlapping})
+        overlapping = busy(buf, placed)
+        candidates = sorted({0} | {round_up(end, buf.align) for _, end in overlapping}
+                            | {start - buf.size for start, _ in overlapping if start - buf.size > 0
+                               and (start - buf.size) % buf.align == 0})   # right below, overlapping
         for off in candidates:
             if max(top, off + buf.size) >= best[0]:
                 break
@@ -120,7 +140,8 @@ def branch_and_bound(bufs: list[Buffer], node_budget: int = 200_000) -> dict[str
     return best[1]
 
 
-HEURISTICS = ("greedy_by_size", "greedy_by_conflicts", "hill_climb", "branch_and_bound")
+HEURISTICS = ("greedy_by_size", "greedy_by_size_late_first", "greedy_by_conflicts", "hill_climb",
+              "branch_and_bound")
 
 
 @planner("best")

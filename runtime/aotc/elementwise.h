@@ -110,10 +110,13 @@ AOTC_EW_ADDSUB_Q(aotc_elementwise_sub_s16, int16_t, -)
 #include <arm_mve.h>
 static inline int32x4_t aotc_ew_mbqm_lt1_x4(int32x4_t x, int32_t multiplier, int32_t shift)
 {
-    const int32x4_t right = vdupq_n_s32(shift);   /* shift <= 0: a rounding right shift by -shift */
     int32x4_t r = vqrdmulhq_n_s32(x, multiplier);
-    r = vqaddq_s32(r, vshrq_n_s32(vandq_s32(r, right), 31));   /* half away from zero, as RDBPOT */
-    return vrshlq_s32(r, right);
+    if (shift == 0) {
+        return r;
+    }
+    /* shift < 0: a rounding right shift by -shift; minus one first when negative makes VRSHL's
+     * round-half-up round half away from zero, as RDBPOT does */
+    return vrshlq_s32(vqaddq_s32(r, vshrq_n_s32(r, 31)), vdupq_n_s32(shift));
 }
 #endif
 
@@ -125,15 +128,29 @@ AOTC_KERNEL void aotc_elementwise_addsub_s8_lut(const int8_t *in1, const int8_t 
     int32_t i;
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
     const int32x4_t vlo = vdupq_n_s32(act_min), vhi = vdupq_n_s32(act_max);
-    for (i = 0; i < n; i += 4) {
-        const mve_pred16_t p = vctp32q((uint32_t)(n - i));
-        const uint32x4_t u1 = vldrbq_z_u32((const uint8_t *)in1 + i, p);
-        const uint32x4_t u2 = vldrbq_z_u32((const uint8_t *)in2 + i, p);
+    const uint8_t *a = (const uint8_t *)in1, *b = (const uint8_t *)in2;
+    int8_t *o = out;
+    /* whole vectors unpredicated (a predicate costs a VPST per instruction), pointers post-incremented,
+     * then one predicated tail */
+    for (i = n; i >= 4; i -= 4) {
+        const uint32x4_t u1 = vldrbq_u32(a);
+        const uint32x4_t u2 = vldrbq_u32(b);
+        const int32x4_t sum = vaddq_s32(vldrwq_gather_shifted_offset_s32(t1, u1),
+                                        vldrwq_gather_shifted_offset_s32(t2, u2));
+        const int32x4_t v = vaddq_n_s32(aotc_ew_mbqm_lt1_x4(sum, out_mult, out_shift), out_off);
+        vstrbq_s32(o, vminq_s32(vmaxq_s32(v, vlo), vhi));
+        a += 4;
+        b += 4;
+        o += 4;
+    }
+    if (i > 0) {
+        const mve_pred16_t p = vctp32q((uint32_t)i);
+        const uint32x4_t u1 = vldrbq_z_u32(a, p);
+        const uint32x4_t u2 = vldrbq_z_u32(b, p);
         const int32x4_t sum = vaddq_s32(vldrwq_gather_shifted_offset_z_s32(t1, u1, p),
                                         vldrwq_gather_shifted_offset_z_s32(t2, u2, p));
-        int32x4_t v = vaddq_n_s32(aotc_ew_mbqm_lt1_x4(sum, out_mult, out_shift), out_off);
-        v = vminq_s32(vmaxq_s32(v, vlo), vhi);
-        vstrbq_p_s32(out + i, v, p);
+        const int32x4_t v = vaddq_n_s32(aotc_ew_mbqm_lt1_x4(sum, out_mult, out_shift), out_off);
+        vstrbq_p_s32(o, vminq_s32(vmaxq_s32(v, vlo), vhi), p);
     }
 #else
     for (i = 0; i < n; ++i) {

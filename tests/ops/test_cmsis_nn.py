@@ -1,6 +1,9 @@
 """cmsis_nn backend: one-op models per lowered op and parameter set, built with CMSIS-NN on the host
 (its portable C path) and bit-exact with TFLM. Needs a CMSIS-NN checkout in CMSIS_NN_PATH."""
 import os
+import re
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -106,12 +109,13 @@ def test_depthwise_s16(k):
 @pytest.mark.parametrize("per_channel", [False, True])
 @pytest.mark.parametrize("act", ["NONE", "RELU"])
 def test_fc_s8(per_channel, act):
-    check(fc_model(per_channel=per_channel, act=act, batches=2), "arm_fully_connected_wrapper_s8")
+    fn = "arm_fully_connected_per_channel_s8" if per_channel else "arm_fully_connected_s8"
+    check(fc_model(per_channel=per_channel, act=act, batches=2), fn)
 
 
 @needs_cmsis
 def test_fc_s8_no_bias():
-    check(fc_model(bias=False, depth=16), "arm_fully_connected_wrapper_s8")
+    check(fc_model(bias=False, depth=16), "arm_fully_connected_per_channel_s8")
 
 
 @needs_cmsis
@@ -132,6 +136,33 @@ def test_fc_kernel_sums_in_flash_for_mve():
     assert np.array_equal(sums[0].values, want.astype(np.int32))
     (call,) = lowered(model, features=())       # plain C CMSIS-NN takes no kernel sums
     assert not any(c.suffix == "kernel_sums" for c in call.consts)
+
+
+def test_fc_bias_lives_only_in_the_kernel_sums_on_mve(tmp_path):
+    """The Helium kernels read the bias only through the kernel sums, so the m55 output passes NULL,
+    links no bias array, and refuses to build for an Arm CPU without MVE (where the sums are
+    ignored and the bias would be missing). The host (plain C) build passes the bias."""
+    model = fc_model(per_channel=False, depth=16, units=5)
+    c = aotc.compile(model, target="m55", out_dir=tmp_path / "mve", measure_code=False)
+    src = (c.out_dir / f"{c.name}.c").read_text()
+    (call,) = [k for k in c.calls if not k.alias]
+    bias = call.op.inputs[2]
+    assert call.args[10] == "NULL" and call.requires == ("mve",)
+    assert "#if defined(__arm__) && !defined(ARM_MATH_MVEI)" in src and "#error" in src
+    assert f"/* {bias.name} " not in src                       # the bias array is not emitted
+    plain = aotc.compile(model, target="m55", out_dir=tmp_path / "c", measure_code=False, features=())
+    (pcall,) = [k for k in plain.calls if not k.alias]
+    assert pcall.args[10] != "NULL" and not pcall.requires
+    assert "ARM_MATH_MVEI" not in (plain.out_dir / f"{plain.name}.c").read_text()
+
+
+def test_cmsis_structs_are_static_const_unless_they_point_at_scratch(tmp_path):
+    """Parameters and dims are flash data (no stores, no stack at run time); a context whose buffer
+    is arena scratch is built at run time."""
+    c = aotc.compile(conv_model(**CONV_CASES["3x3_same"]), target="m55", out_dir=tmp_path, measure_code=False)
+    src = (c.out_dir / f"{c.name}.c").read_text()
+    assert "static const cmsis_nn_conv_params params" in src and "static const cmsis_nn_dims in_dims" in src
+    assert re.search(r"\n\s+const cmsis_nn_context nn_ctx = \{\(void \*\)\(void \*\)\(arena \+ \d+\)", src)
 
 
 # ---- pooling ----------------------------------------------------------------------------------------
@@ -238,3 +269,18 @@ def test_verify_without_cmsis_nn_is_a_usage_error(monkeypatch):
     monkeypatch.delenv("CMSIS_NN_PATH", raising=False)
     with pytest.raises(UsageError, match="CMSIS_NN_PATH"):
         aotc.verify(fc_model(), target="m55", inputs=1)
+
+
+@needs_cmsis
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="needs arm-none-eabi-gcc")
+def test_mve_output_refuses_a_build_without_helium(tmp_path):
+    c = aotc.compile(fc_model(per_channel=False, depth=16, units=5), target="m55", out_dir=tmp_path,
+                     measure_code=False)
+    base = ["arm-none-eabi-gcc", "-mthumb", "-mfloat-abi=hard", "-std=c99", "-O2", "-c",
+            str(c.out_dir / f"{c.name}.c"), "-I", str(c.out_dir), "-isystem", f"{CMSIS_NN}/Include",
+            "-o", str(tmp_path / "o.o")]
+    ok = subprocess.run(base[:1] + ["-mcpu=cortex-m55"] + base[1:], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run(base[:1] + ["-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16"] + base[1:], capture_output=True,
+                         text=True)
+    assert bad.returncode != 0 and "generated for a Helium (MVE) CPU" in bad.stderr
