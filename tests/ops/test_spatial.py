@@ -115,14 +115,11 @@ def b2s_model(dtype, shape, block, crops):
 
 @pytest.mark.parametrize("dtype", ["float32", "int8", "int16"])
 def test_space_to_batch_padded(dtype):
-    # int8 has zero point -7: LiteRT pads with the zero point. TFLM never sets the int8 pad value (its
+    # int8 has zero point -7: LiteRT pads with the zero point. TFLM never sets the pad value (its
     # SpaceToBatchParams.output_offset is whatever the stack held: measured 0 on one run, garbage in
-    # another), so padded quantized cases are compared with LiteRT only.
+    # another; float32 too: a full-suite run saw its padding memset with byte 9, 1.6e-33), so padded
+    # cases are compared with LiteRT only.
     check(s2b_model(dtype, (2, 5, 4, 3), [2, 3], [(1, 0), (0, 2)]), dtype, tflm=False)
-
-
-def test_space_to_batch_padded_tflm_float32():
-    check(s2b_model("float32", (2, 5, 4, 3), [2, 3], [(1, 0), (0, 2)]), "float32")
 
 
 def test_space_to_batch_3d():
