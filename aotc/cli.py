@@ -186,8 +186,9 @@ def parser() -> argparse.ArgumentParser:
                         help="several memory pools, fastest first: 'target' (the target's [[pools]]) or "
                              "NAME=BYTES,...,NAME[=BYTES]; the hottest buffers go to the first pool that fits")
         sp.add_argument("--patches", default="off", metavar="MODE",
-                        help="off (default); auto: run the first layers band by band (patch-based execution) "
-                             "when that shrinks the arena, at the cost of recomputed halo rows; "
+                        help="off (default); auto[:P]: run stages of convolutions, pools and residual adds "
+                             "band by band (patch-based execution: line buffers or recomputed halos) while that "
+                             "shrinks the arena, adding at most P%% of the model's MACs in work (default 50); "
                              "K:B: the first K windowed ops in bands of B output rows")
         sp.add_argument("--passes", action=_ListPasses, help="list the graph passes (default on/off) and exit")
         sp.add_argument("--disable-pass", action="append", default=[], metavar="NAME",
@@ -249,7 +250,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--json", default=None, metavar="FILE", help="write the results as JSON")
     b.add_argument("--pools", default=None, metavar="SPEC", help="several memory pools (as for compile)")
     b.add_argument("--patches", default="off", metavar="MODE",
-                   help="patch-based execution of the first layers: off (default), auto, or K:B (as for compile)")
+                   help="patch-based execution: off (default), auto[:P], or K:B (as for compile)")
     b.add_argument("--per-op", action="store_true", help="also count instructions per step (profiling build)")
     b.add_argument("--seed", type=int, default=0, help="seed of the one generated input")
     b.add_argument("--reference", choices=["litert", "tflm"], default="litert",

@@ -137,17 +137,37 @@ def io_info(t: Tensor, plan: Plan, i: int, kind: str) -> dict:
     }
 
 
+class SharedConsts:
+    """Parameter structs a template declares with shared(ctype, initializer): one file-scope const
+    object per distinct (type, initializer), so the many calls of a banded stage share theirs."""
+
+    def __init__(self, model: str):
+        self.model = model
+        self.defs: list[dict] = []
+        self._by_key: dict[tuple[str, str], str] = {}
+
+    def symbol(self, ctype: str, init: str) -> str:
+        key = (ctype, str(init))
+        if key not in self._by_key:
+            sym = f"{self.model}_k{len(self.defs)}"
+            self._by_key[key] = sym
+            self.defs.append({"ctype": ctype, "symbol": sym, "init": str(init)})
+        return self._by_key[key]
+
+
 def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> dict[str, str]:
     """Return {filename: text} for <name>.h, <name>.c and CMakeLists.txt."""
     name = options.name or graph.name
     names = _Names(name)
+    shared = SharedConsts(name)
     steps = []
     for step, call in enumerate(calls):
         if call.alias or step in plan.elided:
             continue
         args = [render_arg(a, step, plan, names) for a in call.args]
         text = env().get_template(f"{call.backend}/{call.template}").render(
-            fn=call.function, args=args, scratch_in_arena=any(isinstance(a, ScratchRef) for a in call.args))
+            fn=call.function, args=args, scratch_in_arena=any(isinstance(a, ScratchRef) for a in call.args),
+            shared=shared.symbol)
         steps.append({"step": step, "kind": call.op.kind, "index": call.op.index,
                       "sources": list(call.op.sources), "code": text.rstrip("\n")})
     scratch_checks = [{"step": step, "kind": call.op.kind, "expr": call.scratch_check, "planned": call.scratch_bytes}
@@ -171,6 +191,7 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
         "outputs": [io_info(t, plan, i, "OUTPUT") for i, t in enumerate(graph.outputs)],
         "weights": list(names.weights.values()),
         "tables": names.tables,
+        "shared_consts": shared.defs,
         "steps": steps,
         "runtime_headers": headers,
         "backend_includes": sorted({inc for call in calls for inc in call.includes}),

@@ -29,7 +29,8 @@ class Options:
     schedule: str = "search"           # search: the op order with the smallest peak; given: the file's order
     pools: str | None = None           # several memory pools: "target" (the target's [[pools]]) or
                                        # "fast=65536,slow" (fastest first); None: one arena
-    patches: str = "off"               # auto: run the first layers band by band when that shrinks the arena;
+    patches: str = "off"               # "auto[:P]": run stages of row-local ops band by band while that
+                                       # shrinks the arena, adding at most P% work (default 50);
                                        # "K:B": the first K windowed ops in bands of B output rows
     name: str | None = None            # C symbol prefix; default from the file name
     source_name: str = "model.tflite"  # for comments and the report (never a full path)
@@ -87,9 +88,10 @@ def lower_op(op, target, options: Options) -> KernelCall:
 
 
 def plan_memory(graph: Graph, calls, target, options: Options):
-    """Schedule, then plan the arena; with patches "auto", also try running the first layers band by
-    band and keep that when its arena is smaller ("K:B" forces K ops in bands of B rows).
-    Returns (calls, plan, patch stage or None)."""
+    """Schedule, then plan the arena; with patches "auto[:P]", also run stages of row-local ops band
+    by band while that shrinks the arena ("K:B" forces the first K ops in bands of B rows; see
+    memory/patches.py).
+    Returns (calls, plan, patches.Patches or None)."""
     calls = memory.schedule(graph, calls, target.alignment, options.schedule)
     pools = memory.pools.parse(options.pools, target.raw.get("pools")) if options.pools else None
     if pools and options.planner == "unshared":
@@ -98,18 +100,18 @@ def plan_memory(graph: Graph, calls, target, options: Options):
     if options.planner == "unshared":
         return calls, plan, None
 
-    def ram(new_calls, views, planner="greedy_by_size"):
-        p = memory.plan(graph, new_calls, target.alignment, planner, options.io, views, pools)
-        return p, p.arena_size + sum(p.pool_sizes.values())
     before = plan.arena_size + sum(plan.pool_sizes.values())
-    chosen = patches.choose(graph, calls, options.patches, before, lambda c, v: ram(c, v)[1],
+    chosen = patches.choose(graph, calls, options.patches,
+                            lambda c, v: memory.peak(graph, c, target.alignment, options.io, v),
                             lambda op: lower_op(op, target, options))
     if chosen is None:
         return calls, plan, None
-    new_calls, views, stage = chosen
-    patched, stage.arena_after = ram(new_calls, views, options.planner)
-    stage.arena_before = before
-    return new_calls, patched, stage
+    new_calls, views, stages = chosen
+    patched = memory.plan(graph, new_calls, target.alignment, options.planner, options.io, views, pools)
+    after = patched.arena_size + sum(patched.pool_sizes.values())
+    if after >= before and patches.parse_mode(options.patches)[0] == "auto":
+        return calls, plan, None   # the bound dropped but no placement reaches it
+    return new_calls, patched, patches.Patches(stages, before, after)
 
 
 def library_includes(calls) -> list:
@@ -144,12 +146,12 @@ def _compile_graph(graph: Graph, options: Options) -> Compiled:
         raise UsageError(f"unknown --exact '{options.exact}' (known: litert)")
     graph = passes.run(graph, target, disabled=tuple(options.disabled_passes or ()))
     calls = lower(graph, target, options)
-    calls, plan, stage = plan_memory(graph, calls, target, options)
+    calls, plan, banded = plan_memory(graph, calls, target, options)
     limit = options.arena_limit if options.arena_limit is not None else target.raw.get("ram_bytes")
     memory.check_fits(plan, limit, "--arena-limit" if options.arena_limit is not None else f"target {target.name}'s RAM")
     files = codegen.emit(graph, calls, plan, target, options)
     code = codesize.measure(files, options.name or graph.name, library_includes(calls)) if options.measure_code else None
-    report = reports.build(graph, calls, plan, target, options, code, stage)
+    report = reports.build(graph, calls, plan, target, options, code, banded)
     files["report.json"] = reports.to_json(report)
     files["report.txt"] = reports.to_text(report)
     return Compiled(graph, calls, plan, files, report, options)

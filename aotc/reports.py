@@ -16,7 +16,7 @@ import json
 from . import __version__
 from .backends.base import table_bytes
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _io(t) -> dict:
@@ -24,7 +24,7 @@ def _io(t) -> dict:
             "scale": t.quant.s if t.quant else None, "zero_point": t.quant.zp if t.quant else None}
 
 
-def build(graph, calls, plan, target, options, code: dict | None = None, stage=None) -> dict:
+def build(graph, calls, plan, target, options, code: dict | None = None, patches=None) -> dict:
     ops = []
     weights = {}
     for step, call in enumerate(calls):
@@ -61,10 +61,7 @@ def build(graph, calls, plan, target, options, code: dict | None = None, stage=N
         "planners": plan.candidates,
         "pools": {plan.arena_pool: plan.arena_size, **plan.pool_sizes} if plan.pool_sizes else None,
         "memory_reuse": plan.reuses,
-        "patches": None if stage is None else {
-            "ops": stage.ops, "band_rows": stage.band,
-            "bands": stage.bands, "extra_macs": stage.extra_macs,
-            "arena_without": stage.arena_before, "arena_with": stage.arena_after},
+        "patches": None if patches is None else patches.report(sum(c.macs for c in calls)),
         "rounding": options.rounding,
         "total_macs": sum(c.macs for c in calls),
         "code_bytes": code["text"] if code else None,
@@ -74,6 +71,20 @@ def build(graph, calls, plan, target, options, code: dict | None = None, stage=N
         "ops": ops,
         "passes": _passes(graph),
     }
+
+
+def _patch_lines(p: dict | None) -> list[str]:
+    if not p:
+        return []
+    lines = [f"patches      arena {p['arena_without']:,} -> {p['arena_with']:,} bytes, "
+             f"extra work {p['extra_work_pct']}% of the MACs ({p['extra_macs']:,} MACs recomputed)"]
+    for s in p["stages"]:
+        how = ("streamed, nothing recomputed" if s["way"] == "stream"
+               else f"{s['extra_macs']:,} MACs recomputed")
+        lines.append(f"  stage      ops {s['ops'][0]}-{s['ops'][-1]} in {s['bands']} bands of {s['band_rows']} rows "
+                     f"({how}; +{s['added_calls']} calls, {s['moved_bytes']:,} bytes moved"
+                     f"{'; output over its input' if s['in_place'] else ''})")
+    return lines
 
 
 def _passes(graph) -> dict:
@@ -101,10 +112,7 @@ def to_text(r: dict) -> str:
               *(["pools        " + ", ".join(f"{k} {v:,}" for k, v in r["pools"].items())] if r.get("pools") else []),
               *(["planners     " + ", ".join(f"{k} {v:,}" for k, v in r["planners"].items())] if r.get("planners") else []),
               *[f"reuse        step {u['step']} {u['kind']}: {u['rule']}, {u['bytes']:,} bytes" for u in r.get("memory_reuse", [])],
-              *([f"patches      ops {r['patches']['ops']} run in {r['patches']['bands']} bands of "
-                 f"{r['patches']['band_rows']} rows: arena {r['patches']['arena_without']:,} -> "
-                 f"{r['patches']['arena_with']:,} bytes, {r['patches']['extra_macs']:,} MACs recomputed"]
-                if r.get("patches") else []),
+              *_patch_lines(r.get("patches")),
               f"weights      {r['weights_bytes']:>10,} bytes (+ {r['tables_bytes']:,} bytes of compile-time tables)",
               f"MACs         {r['total_macs']:>10,}"]
     p = r.get("passes") or {}

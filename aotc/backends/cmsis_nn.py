@@ -39,6 +39,11 @@ LOWERINGS, lowering = lowering_registry()
 # otherwise; 1 gives the larger (safe) MVE scratch size for every compiler.
 DW_ONE_IN_CH_THRESHOLD = 1
 CH_IN_BLOCK_MVE = 124
+# int8 convolutions whose kernel row (k_w * input channels) is at most this many bytes gather their
+# windows a row at a time (runtime/aotc/cmsis_conv.h); measured on the emulated M55, wider rows are
+# as fast or faster in arm_convolve_s8's own per-pixel gather (resnet8: 48-byte rows 44k instructions
+# fewer a layer, 96-byte rows 11k more)
+GATHER_ROW_BYTES = 48
 
 # ops routed to generic_c under exact="litert": where TFLM's (and so CMSIS-NN's) arithmetic can differ
 # from LiteRT's reference kernels (see the notes on rounding)
@@ -164,14 +169,24 @@ def _conv_supports(op):
     return _quant_ok(op, x, y)
 
 
+def _conv_s8_path(conv, in_dims, f_dims) -> str:
+    """The kernel arm_convolve_wrapper_s8 picks: "1x1_fast", "1x1", "1xn" or "im2col" (arm_convolve_s8)."""
+    _, h, _, c = in_dims
+    _, fh, fw, fc = f_dims
+    if (conv["pad_w"] == 0 and conv["pad_h"] == 0 and fw == 1 and fh == 1 and conv["dil_w"] == 1
+            and conv["dil_h"] == 1 and c == fc):
+        return "1x1_fast" if conv["stride_w"] == 1 and conv["stride_h"] == 1 else "1x1"
+    if h == 1 and conv["dil_w"] == 1 and fh == 1 and (conv["stride_w"] * c) % 4 == 0 and c == fc:
+        return "1xn"
+    return "im2col"
+
+
 def _conv_buffer_size_s8(flavour, conv, in_dims, f_dims, out_dims) -> int:
     """arm_convolve_wrapper_s8_get_buffer_size{,_mve,_dsp} (conv: dict of params)."""
     n, h, w, c = in_dims
     _, fh, fw, fc = f_dims
-    is_1x1 = (conv["pad_w"] == 0 and conv["pad_h"] == 0 and fw == 1 and fh == 1 and conv["dil_w"] == 1
-              and conv["dil_h"] == 1 and c == fc)
-    fast = conv["stride_w"] == 1 and conv["stride_h"] == 1
-    is_1xn = (h == 1 and conv["dil_w"] == 1 and fh == 1 and (conv["stride_w"] * c) % 4 == 0 and c == fc)
+    path = _conv_s8_path(conv, in_dims, f_dims)
+    is_1x1, fast, is_1xn = path.startswith("1x1"), path == "1x1_fast", path == "1xn"
 
     def s8_plain():
         rhs_cols = fw * fh * c
@@ -245,8 +260,21 @@ def lower_conv2d(op, options):
     check = (f"arm_convolve_wrapper_{sfx}_get_buffer_size(&(const cmsis_nn_conv_params){params}, "
              f"&(const cmsis_nn_dims){_dims(in_dims)}, &(const cmsis_nn_dims){_dims(f_dims)}, "
              f"&(const cmsis_nn_dims){_dims(out_dims)})")
-    call = _call(op, f"conv_{sfx}.c.j2", f"arm_convolve_wrapper_{sfx}", args, options, [mult, shift], scratch,
-                 check, macs=out_dims[0] * out_dims[1] * out_dims[2] * out_c * k_h * k_w * wc)
+    macs = out_dims[0] * out_dims[1] * out_dims[2] * out_c * k_h * k_w * wc
+    if (not s16 and flav == "mve" and in_dims[0] == 1 and k_w * in_dims[3] <= GATHER_ROW_BYTES and k_h <= 16
+            and _conv_s8_path(conv, in_dims, f_dims) == "im2col"):
+        # arm_convolve_s8's GEMM calls, with the gather specialised (runtime/aotc/cmsis_conv.h)
+        geom = ConstArray("geom", "int32_t", np.array(
+            [*in_dims[1:], *out_dims[1:], k_h, k_w, conv["stride_h"], conv["stride_w"], pad_h, pad_w,
+             conv["dil_h"], conv["dil_w"]], np.int32))
+        q = ConstArray("q", "int32_t", np.array([in_off, out_off, lo, hi], np.int32))
+        call = _call(op, "plain.c.j2", "aotc_cmsis_conv_s8",
+                     [TensorRef(x, True), TensorRef(w, True), bias, TensorRef(y), mult, shift, ScratchRef("int8_t"),
+                      geom, q], options, [mult, shift, geom, q], scratch, check, macs=macs)
+        call.includes = INCLUDES + ("aotc/cmsis_conv.h",)
+    else:
+        call = _call(op, f"conv_{sfx}.c.j2", f"arm_convolve_wrapper_{sfx}", args, options, [mult, shift], scratch,
+                     check, macs=macs)
     if (not s16 and flav == "mve" and (k_h, k_w) == (1, 1) and (pad_h, pad_w) == (0, 0)
             and conv["stride_h"] == conv["stride_w"] == 1 and conv["dil_h"] == conv["dil_w"] == 1):
         # arm_convolve_1x1_s8_fast on Helium: arm_nn_mat_mult_nt_t_s8 takes 4 pixels (lhs rows) at a

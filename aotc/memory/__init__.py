@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from ..errors import ModelError, UsageError
 from ..ir import Graph, Tensor
 from .check import check
-from .liveness import Buffer, liveness, lower_bound, round_up
+from .liveness import Buffer, live_bytes, liveness, lower_bound, round_up
 
-__all__ = ["Buffer", "Plan", "check_fits", "liveness", "lower_bound", "plan", "schedule"]
+__all__ = ["Buffer", "Plan", "check_fits", "liveness", "lower_bound", "peak", "plan", "schedule"]
 from .planners import HEURISTICS, PLANNERS, arena_size
 from .pools import assign as assign_pools
 from .schedule import search as search_schedule
@@ -146,6 +146,15 @@ def plan(graph: Graph, calls, align: int = 16, planner: str = "best", io: str = 
     first = pools[0].name
     return Plan(bufs, offsets, sizes[first], lower_bound(bufs), chosen, align, live.views, io, external,
                 live.elided, live.reuses, candidates, {n: s for n, s in sizes.items() if n != first}, first)
+
+
+def peak(graph: Graph, calls, align: int = 16, io: str = "arena", views=None) -> tuple[int, list[int]]:
+    """The lower bound of the arena without placing anything, and the steps where it is reached."""
+    live = liveness(graph, calls, align, given_views=views)
+    external = external_storage(graph, live.views) if io == "caller" else {}
+    per_step = live_bytes([b for b in live.buffers if b.tensor is None or b.tensor not in external])
+    top = max(per_step, default=0)
+    return top, [s for s, n in enumerate(per_step) if n == top]
 
 
 def check_fits(plan: Plan, limit: int | None, what: str) -> None:

@@ -232,15 +232,20 @@ def _try_concat(step, call, views: _Views, span, pinned, reuses) -> bool:
 
 
 def lower_bound(bufs: list[Buffer]) -> int:
-    """The largest total of (aligned) sizes live at one step: no placement can use less. A buffer
-    that may overlap another live at the same step (trails) counts only what it must hold apart:
-    together the two span at least max(own size, trail + other's size)."""
+    """The largest total of (aligned) sizes live at one step: no placement can use less."""
+    return max(live_bytes(bufs), default=0)
+
+
+def live_bytes(bufs: list[Buffer]) -> list[int]:
+    """Bytes live at each step, each buffer aligned. A buffer that may overlap another live at the
+    same step (trails) counts only what it must hold apart: together the two span at least
+    max(own size, trail + other's size)."""
     if not bufs:
-        return 0
+        return []
     names = {b.name: b for b in bufs}
     steps = max(b.last for b in bufs) + 1
 
-    def live_bytes(s: int) -> int:
+    def at(s: int) -> int:
         live = [b for b in bufs if b.first <= s <= b.last]
         total = sum(round_up(b.size, b.align) for b in live)
         for b in live:
@@ -249,4 +254,4 @@ def lower_bound(bufs: list[Buffer]) -> int:
                 if o is not None and o.first <= s <= o.last:
                     total -= min(round_up(o.size, o.align), round_up(b.size, b.align) - trail)
         return total
-    return max(live_bytes(s) for s in range(steps))
+    return [at(s) for s in range(steps)]

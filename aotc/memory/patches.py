@@ -1,35 +1,103 @@
-"""Patch-based execution of the first layers (as MCUNetV2 does): a chain of windowed ops at the start
-of the network (convolutions, depthwise convolutions, pools) runs band by band of output rows, so the
-large early activations only ever exist one band at a time. Each band recomputes the rows of the
-earlier layers its receptive field needs (the halo), and every kernel is called on its sub-window
-with the padding adjusted, so the arithmetic per output element is unchanged and the result is
-bit-exact.
+"""Patch-based execution: a stretch of row-local ops runs band by band of output rows, so the large
+activations inside it only ever exist a few rows at a time.
 
-The stage's input is read in place (a view of rows of the graph input), every intermediate band is
-a tensor of its own that lives for two ops (so the planner overlaps them like any other buffers),
-and the stage's last op writes its band straight into its full output. `apply` tries stage lengths and band heights and keeps the plan with the smallest arena;
-it changes nothing when no patching pays."""
+A *stage* is a run of consecutive scheduled ops with one activation input X and one output W: windowed
+ops (CONV_2D, DEPTHWISE_CONV_2D, MAX/AVERAGE_POOL_2D) and elementwise ops whose activation inputs
+have the output's shape (the ADD closing a residual block). Every tensor made inside the stage is read
+only inside it, so only X and W ever exist in full. The bands run one of two ways:
+
+- "stream" (line buffers): each tensor inside the stage lives in a buffer of the rows its readers
+  still need. A band computes only rows no earlier band computed, after moving the rows it keeps to
+  the buffer's start (one memmove per buffer and band). Nothing is recomputed.
+- "recompute" (as MCUNetV2): every band recomputes all the rows its receptive field needs (the halo),
+  in tensors of their own that live for two ops, so the planner overlaps them.
+
+Every kernel runs on its sub-window with the padding made explicit, so each output element comes from
+the same arithmetic: bit-exact. X is read in place (views of its rows) and W's bands are written into
+W, which takes X's storage when X dies in the stage, no band reads a row of X that an earlier band
+has overwritten (a streamed residual block of 3x3 convolutions: the band writing row r is the last
+to read row r) and the kernel writing W may run in place. When the last op is elementwise (the ADD
+of a block with a projection shortcut), the producer of one of its inputs writes its band straight
+into W's rows and the ADD runs in place there.
+
+`choose` ("auto[:P]") adds stages one at a time: among the stages around the step where the arena
+peaks, every band height and both ways, the one with the smallest lower bound of the arena, then the
+least work (recomputed MACs, added calls and moved bytes in MAC equivalents), while the bound drops
+and the work of all stages stays within P% of the model's MACs. It changes nothing when no banding
+pays."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..backends.base import KernelCall, TensorRef
 from ..errors import UsageError
 from ..ir import Graph, Op, Tensor
 from ..ops.registry import window_padding
 
 WINDOWED = ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D")
 BAND_HEIGHTS = (1, 2, 4, 8, 16)
-MAX_RECOMPUTE = 0.5   # "auto" never recomputes more than this share of the model's MACs in halos
+WAYS = ("stream", "recompute")
+MAX_EXTRA_WORK = 0.5  # "auto" never adds more work than this share of the model's MACs
+MAX_STAGE_OPS = 12    # longest stage "auto" tries
+# The work a stage adds, in MAC equivalents, as measured on the emulated M55 with CMSIS-NN: a band
+# call costs 250 to 400 instructions more than its share of the op (the kernel's set-up), the price
+# of ~1,000 MACs at 0.4 instructions per MAC; a line-buffer move about 0.2 instructions per byte.
+CALL_MACS = 1000
+MOVE_MACS_PER_BYTE = 0.5
 
 
 @dataclass
 class Stage:
-    ops: list[int]          # model op indices of the chain, in order
-    band: int               # output rows of the last op per band
+    ops: list[int]          # model op indices of the stage, in order
+    band: int               # output rows of the stage per band
     bands: int
-    extra_macs: int         # MACs recomputed in halos
-    arena_before: int = 0
-    arena_after: int = 0
+    way: str                # "stream" or "recompute"
+    extra_macs: int         # MACs recomputed in halos ("recompute")
+    moved_bytes: int = 0    # bytes the line buffers move per inference ("stream")
+    added_calls: int = 0    # calls the model has more than without the stage
+    in_place: bool = False  # the stage's output takes its input's storage
+
+
+@dataclass
+class Patches:
+    """The stages a model runs in bands, and the arena (all pools) without and with them."""
+    stages: list[Stage]
+    arena_before: int
+    arena_after: int
+
+    def report(self, total_macs: int) -> dict:
+        """The report's "patches" entry; `total_macs` counts the banded calls."""
+        total_macs -= sum(s.extra_macs for s in self.stages)
+        return {"arena_without": self.arena_before, "arena_with": self.arena_after,
+                "extra_macs": sum(s.extra_macs for s in self.stages),
+                "extra_work_pct": round(100 * sum(extra_work(s) for s in self.stages)
+                                        / max(total_macs, 1), 2),
+                "stages": [{"ops": s.ops, "way": s.way, "band_rows": s.band, "bands": s.bands,
+                            "extra_macs": s.extra_macs, "moved_bytes": s.moved_bytes,
+                            "added_calls": s.added_calls, "in_place": s.in_place} for s in self.stages]}
+
+
+def _is_4d(t: Tensor | None) -> bool:
+    return t is not None and len(t.shape) == 4 and t.shape[0] == 1
+
+
+def _activations(op: Op) -> list[Tensor]:
+    return [t for t in op.inputs if t is not None and not t.is_const]
+
+
+def _row_local(call: KernelCall) -> bool:
+    """Output row r depends on a window of input rows (windowed op) or on row r only (elementwise)."""
+    op = call.op
+    if call.alias or len(op.outputs) != 1 or not _is_4d(op.outputs[0]):
+        return False
+    acts = _activations(op)
+    if op.kind in WINDOWED:
+        return len(acts) == 1 and op.inputs[0] is acts[0] and _is_4d(acts[0])
+    y = op.outputs[0]
+    consts = [t for t in op.inputs if t is not None and t.is_const]
+    # call.inplace: the backend declared an elementwise kernel; constants must not vary along rows
+    return (bool(call.inplace) and all(t.shape == y.shape for t in acts)
+            and all(len(t.shape) < 3 or t.shape[-3] == 1 for t in consts))
 
 
 def _window(op: Op) -> tuple[int, int, int, int]:
@@ -41,33 +109,10 @@ def _window(op: Op) -> tuple[int, int, int, int]:
     return k, a["stride_h"], a.get("dilation_h", 1), top
 
 
-def chain(graph: Graph, calls) -> list[int]:
-    """The longest run of windowed ops from a graph input, each reading only the previous one's
-    output, which nothing else reads (4-D, batch 1)."""
-    readers: dict[Tensor, list[int]] = {}
-    for i, c in enumerate(calls):
-        for t in c.op.inputs:
-            if t is not None:
-                readers.setdefault(t, []).append(i)
-    outputs = set(graph.outputs)
-    steps: list[int] = []
-    cur = graph.inputs[0] if len(graph.inputs) == 1 else None
-    while cur is not None and len(readers.get(cur, [])) == 1:
-        i = readers[cur][0]
-        c = calls[i]
-        op = c.op
-        if (op.kind not in WINDOWED or c.alias or op.inputs[0] is not cur or len(cur.shape) != 4
-                or cur.shape[0] != 1 or len(op.outputs) != 1):
-            break
-        steps.append(i)
-        cur = op.outputs[0]
-        if cur in outputs:
-            break
-    return steps
-
-
 def rows_needed(op: Op, a: int, b: int) -> tuple[int, int]:
     """Input rows [s, e) that output rows [a, b) of `op` read (clipped to the input)."""
+    if op.kind not in WINDOWED:
+        return a, b
     k, stride, dil, top = _window(op)
     in_h = op.inputs[0].shape[1]
     s = a * stride - top
@@ -75,8 +120,12 @@ def rows_needed(op: Op, a: int, b: int) -> tuple[int, int]:
     return max(s, 0), min(e, in_h)
 
 
-def _band_op(op: Op, x: Tensor, y: Tensor, a: int, s: int) -> Op:
-    """`op` computing output rows [a, a + y rows) from input rows [s, s + x rows) held in x."""
+def _band_op(op: Op, ins: list, y: Tensor, a: int, s: int) -> Op:
+    """`op` computing output rows [a, a + y rows) into y; a windowed op reads input rows [s, ...)
+    held in ins[0], with its padding made explicit."""
+    if op.kind not in WINDOWED:
+        return replace(op, inputs=ins, outputs=[y])
+    x = ins[0]
     k, stride, dil, top = _window(op)
     kw = op.attrs["filter_w"] if op.kind.endswith("POOL_2D") else op.inputs[1].shape[2]
     _, left = window_padding(op, k, kw)
@@ -85,97 +134,323 @@ def _band_op(op: Op, x: Tensor, y: Tensor, a: int, s: int) -> Op:
     new_top = s + top - a * stride
     bottom = (y.shape[1] - 1) * stride + (k - 1) * dil + 1 - x.shape[1] - new_top
     attrs = {**op.attrs, "padding": "EXPLICIT", "explicit_padding": (new_top, left, max(bottom, 0), max(right, 0))}
-    return replace(op, inputs=[x, *op.inputs[1:]], outputs=[y], attrs=attrs)
+    return replace(op, inputs=ins, outputs=[y], attrs=attrs)
 
 
 def _row_bytes(t: Tensor) -> int:
     return t.nbytes // t.shape[1]
 
 
-def split(graph: Graph, calls, steps: list[int], band: int, lower_op):
-    """The calls with `steps` replaced by band calls. Returns (calls, views, stage) where views maps
-    each band tensor that lives inside another tensor to (owner, byte offset)."""
-    ops = [calls[i].op for i in steps]
-    last = ops[-1].outputs[0]
-    out_h = last.shape[1]
-    band_calls, views = [], {}
-    extra = 0
-    plans = []
-    for a in range(0, out_h, band):
-        b = min(a + band, out_h)
-        ranges = [(a, b)]
-        for op in reversed(ops):
-            ranges.insert(0, rows_needed(op, *ranges[0]))
-        plans.append(ranges)    # ranges[j] = rows of layer j's input; ranges[-1] = the band's output rows
-    for n, ranges in enumerate(plans):
-        prev = None   # the band the previous layer computed: a tensor of its own, live for two ops
-        for j, op in enumerate(ops):
-            (s, e), (a, b) = ranges[j], ranges[j + 1]
-            x0, y0 = op.inputs[0], op.outputs[0]
-            if prev is None:   # rows [s, e) of the stage's input, read in place
-                x = Tensor(f"{x0.name}_b{n}_in", (1, e - s) + tuple(x0.shape[2:]), x0.dtype, x0.quant, index=-1)
-                views[x] = (x0, s * _row_bytes(x0))
-            else:
-                x = prev
-            y = Tensor(f"{y0.name}_b{n}", (1, b - a) + tuple(y0.shape[2:]), y0.dtype, y0.quant, index=-1)
-            if j == len(ops) - 1:   # the stage's output band goes straight into the full output
-                views[y] = (last, a * _row_bytes(last))
-            prev = y
-            call = lower_op(_band_op(op, x, y, a, s))
-            band_calls.append(call)
-            extra += call.macs
-    extra -= sum(calls[i].macs for i in steps)
-    stage = Stage([calls[i].op.index for i in steps], band, len(plans), extra)
-    new_calls = calls[:steps[0]] + band_calls + calls[steps[-1] + 1:]
-    return new_calls, views, stage
+def _readers(calls) -> dict[Tensor, list[int]]:
+    readers: dict[Tensor, list[int]] = {}
+    for i, c in enumerate(calls):
+        for t in c.op.inputs:
+            if t is not None:
+                readers.setdefault(t, []).append(i)
+    return readers
 
 
-def parse_mode(mode: str) -> tuple[int, int] | None:
-    """"off" / "auto" -> None; "K:B" -> (K ops, B rows per band)."""
-    if mode in ("off", "auto"):
+def stage_io(graph: Graph, calls, i: int, j: int, readers=None) -> tuple[Tensor, Tensor] | None:
+    """(X, W) when steps i..j form a stage: row-local ops with one activation input X from outside,
+    whose tensors other than the last op's output W are read only inside the stage."""
+    part = calls[i:j + 1]
+    if not all(_row_local(c) for c in part):
         return None
+    readers = readers if readers is not None else _readers(calls)
+    made = {c.op.outputs[0] for c in part}
+    outside = {t for c in part for t in _activations(c.op) if t not in made}
+    if len(outside) != 1:
+        return None
+    x, w = outside.pop(), part[-1].op.outputs[0]
+    if not _is_4d(x) or w.shape[1] < 2:
+        return None
+    outputs = set(graph.outputs)
+    for t in made - {w}:
+        steps = readers.get(t, [])
+        if t in outputs or not steps or any(s < i or s > j for s in steps):
+            return None
+    return x, w
+
+
+@dataclass
+class _Band:
+    new: list                 # per stage op: output rows [lo, hi) it computes in this band, or None
+    reads: list               # per stage op: {input tensor: rows [s, e) it reads}
+    hold: dict                # tensor -> rows [lo, hi) it holds while the band runs
+
+
+def band_plan(ops: list[Op], w: Tensor, band: int, stream: bool) -> list[_Band]:
+    """Which rows every op computes and reads in each band. Streaming, a tensor's rows are computed
+    once (the band after keeps what its readers still need); recomputing, every band computes all
+    the rows its readers need."""
+    done = {op.outputs[0]: 0 for op in ops}
+    plan = []
+    for a in range(0, w.shape[1], band):
+        hold = {w: (a, min(a + band, w.shape[1]))}
+        new, reads = [None] * len(ops), [{} for _ in ops]
+        for k in reversed(range(len(ops))):
+            op, y = ops[k], ops[k].outputs[0]
+            if y not in hold:
+                continue
+            lo, hi = hold[y]
+            if stream:
+                lo = max(lo, done[y])
+            if lo >= hi:
+                continue
+            new[k] = (lo, hi)
+            for t in _activations(op):
+                s, e = rows_needed(op, lo, hi)
+                reads[k][t] = (s, e)
+                hs, he = hold.get(t, (s, e))
+                hold[t] = (min(hs, s), max(he, e))
+        for k, r in enumerate(new):
+            if r is not None:
+                done[ops[k].outputs[0]] = max(done[ops[k].outputs[0]], r[1])
+        plan.append(_Band(new, reads, hold))
+    return plan
+
+
+def _view(views: dict, owner: Tensor, name: str, rows: int, first_row: int, like: Tensor) -> Tensor:
+    """A tensor of `rows` rows shaped like `like`, stored in `owner` from row `first_row` on."""
+    t = Tensor(name, (1, rows) + tuple(like.shape[2:]), like.dtype, like.quant, index=-1)
+    views[t] = (owner, first_row * _row_bytes(like))
+    return t
+
+
+def _move_call(src_op: Op, views: dict, lines: Tensor, like: Tensor, rows: int, from_row: int, n: int) -> KernelCall:
+    """A copy of the `rows` rows kept in a line buffer from row `from_row` to its start."""
+    dst = _view(views, lines, f"{lines.name}_keep{n}", rows, 0, like)
+    src = _view(views, lines, f"{lines.name}_kept{n}", rows, from_row, like)
+    op = Op("MOVE_ROWS", [src], [dst], {}, src_op.index, sources=src_op.sources)
+    return KernelCall(op, "generic_c", "aotc_data_move_down",
+                      [TensorRef(dst), TensorRef(src, True), f"{dst.nbytes}u"])
+
+
+def _into_output(x: Tensor, part) -> Tensor | None:
+    """An input of the stage's last op that its producer may write straight into the stage output's
+    rows: the last op is elementwise, may run in place over it, and is its only reader (so it
+    needs the same rows in every band); not when the last op also reads X, whose storage the output
+    may take."""
+    last = part[-1]
+    if last.op.kind in WINDOWED or x in last.op.inputs:
+        return None
+    made = {c.op.outputs[0] for c in part[:-1]}
+    for pos, t in enumerate(last.op.inputs):
+        if (t in made and pos in last.inplace and last.op.inputs.count(t) == 1
+                and t.dtype == last.op.outputs[0].dtype
+                and not any(t in c.op.inputs for c in part[:-1])):
+            return t
+    return None
+
+
+def split(graph: Graph, calls, i: int, j: int, band: int, way: str, lower, fold: bool = True):
+    """The calls with steps i..j replaced by band calls. `lower(op, original_call)` makes a band's
+    call. Returns (calls, views, stage); views maps each band tensor to (owner, byte offset)."""
+    x, w = stage_io(graph, calls, i, j)
+    part = calls[i:j + 1]
+    ops = [c.op for c in part]
+    stream = way == "stream"
+    plan = band_plan(ops, w, band, stream)
+    views: dict = {}
+    lines = {}
+    folded = _into_output(x, part) if fold else None
+    if stream:   # one line buffer per tensor inside the stage, as tall as the most rows it holds
+        for op in ops[:-1]:
+            y = op.outputs[0]
+            if y is folded:
+                continue
+            rows = max(b.hold[y][1] - b.hold[y][0] for b in plan if y in b.hold)
+            lines[y] = Tensor(f"{y.name}_lines", (1, rows) + tuple(y.shape[2:]), y.dtype, y.quant, index=-1)
+    band_calls, first_row, done = [], {}, {y: 0 for y in lines}
+    held = {}                # recompute: tensor -> (its band tensor, first row in it)
+    moved = 0
+    last_calls = []
+    for n, b in enumerate(plan):
+        for k, op in enumerate(ops):
+            y = op.outputs[0]
+            if y in lines and y in b.hold:
+                lo = b.hold[y][0]
+                keep = done[y] - lo
+                if y in first_row and lo > first_row[y] and keep > 0:
+                    band_calls.append(_move_call(op, views, lines[y], y, keep, lo - first_row[y], n))
+                    moved += keep * _row_bytes(y)
+                first_row[y] = lo
+            if b.new[k] is None:
+                continue
+            lo, hi = b.new[k]
+            ins = []
+            for t in op.inputs:
+                if t is None or t.is_const:
+                    ins.append(t)
+                    continue
+                s, e = b.reads[k][t]
+                name = f"{t.name}_b{n}_{k}"
+                if t is x or t is folded:
+                    ins.append(_view(views, x if t is x else w, name, e - s, s, t))
+                elif stream:
+                    ins.append(_view(views, lines[t], name, e - s, s - first_row[t], t))
+                else:
+                    bt, r0 = held[t]
+                    ins.append(bt if (s, e) == (r0, r0 + bt.shape[1]) else _view(views, bt, name, e - s, s - r0, t))
+            if y is w or y is folded:
+                out = _view(views, w, f"{y.name}_b{n}", hi - lo, lo, y)
+            elif stream:
+                out = _view(views, lines[y], f"{y.name}_b{n}", hi - lo, lo - first_row[y], y)
+                done[y] = hi
+            else:
+                out = Tensor(f"{y.name}_b{n}", (1, hi - lo) + tuple(y.shape[2:]), y.dtype, y.quant, index=-1)
+                held[y] = (out, lo)
+            s0 = b.reads[k][op.inputs[0]][0] if op.kind in WINDOWED else lo
+            call = lower(_band_op(op, ins, out, lo, s0), part[k])
+            band_calls.append(call)
+            if y is w:
+                last_calls.append(call)
+    if folded is not None and any(p not in c.inplace for c in last_calls
+                                  for p, t in enumerate(c.op.inputs) if views.get(t, (None,))[0] is w):
+        return split(graph, calls, i, j, band, way, lower, fold=False)   # a band kernel may not run in place
+    extra = sum(c.macs for c in band_calls) - sum(c.macs for c in part)
+    stage = Stage([c.op.index for c in part], band, len(plan), way, extra, moved, len(band_calls) - len(part))
+    x_dies = all(i <= s <= j for s in _readers(calls).get(x, []))
+    if x_dies and _may_take_input_storage(graph, x, w, ops, plan, last_calls, views):
+        views[w] = (x, 0)
+        stage.in_place = True
+    return calls[:i] + band_calls + calls[j + 1:], views, stage
+
+
+def _may_take_input_storage(graph: Graph, x: Tensor, w: Tensor, ops, plan, last_calls, views) -> bool:
+    """W may be written over X (read by nothing after the stage) when X is the model's own (not the
+    caller's, not a state), both have
+    the same layout, no band reads a row of X an earlier band wrote, and the kernel writing W reads X
+    (if at all) elementwise, with leave to run in place."""
+    if (x in graph.inputs or x in graph.outputs or w in graph.outputs or x.variable
+            or x.shape != w.shape or x.dtype != w.dtype):
+        return False
+    if ops[-1].kind in WINDOWED and x in _activations(ops[-1]):
+        return False
+    written = 0
+    for b in plan:
+        if any(r[x][0] < written for r in b.reads if x in r):
+            return False
+        written = b.new[-1][1]
+    for call in last_calls:
+        for pos, t in enumerate(call.op.inputs):
+            if t is not None and views.get(t, (None,))[0] is x and pos not in call.inplace:
+                return False
+    return True
+
+
+def chain(graph: Graph, calls) -> list[int]:
+    """The longest run of windowed ops from the graph input, each reading only the previous one's
+    output (the stages "K:B" picks from)."""
+    readers = _readers(calls)
+    steps: list[int] = []
+    cur = graph.inputs[0] if len(graph.inputs) == 1 else None
+    while cur is not None and len(readers.get(cur, [])) == 1:
+        i = readers[cur][0]
+        op = calls[i].op
+        if op.kind not in WINDOWED or not _row_local(calls[i]) or op.inputs[0] is not cur:
+            break
+        steps.append(i)
+        cur = op.outputs[0]
+        if cur in graph.outputs:
+            break
+    return steps
+
+
+def parse_mode(mode: str) -> tuple[str, float | tuple[int, int]]:
+    """"off" -> ("off", 0); "auto" / "auto:P" -> ("auto", budget as a share of the model's MACs);
+    "K:B" -> ("forced", (K ops, B rows per band))."""
+    if mode == "off":
+        return "off", 0.0
+    if mode == "auto" or mode.startswith("auto:"):
+        try:
+            pct = float(mode[5:]) if mode != "auto" else 100 * MAX_EXTRA_WORK
+        except ValueError:
+            pct = -1.0
+        if not 0 <= pct <= 1000:
+            raise UsageError(f"--patches {mode}: the budget after 'auto:' is a percentage of the model's "
+                             "MACs between 0 and 1000")
+        return "auto", pct / 100
     try:
         k, b = (int(v) for v in mode.split(":"))
     except ValueError:
         k = b = 0
     if k < 1 or b < 1:
-        raise UsageError(f"unknown patches mode '{mode}' (known: off, auto, or K:B for the first K "
-                         "windowed ops in bands of B output rows)")
-    return k, b
+        raise UsageError(f"unknown patches mode '{mode}' (known: off, auto, auto:PCT for at most PCT% "
+                         "extra work, or K:B for the first K windowed ops in bands of B output rows)")
+    return "forced", (k, b)
 
 
-def candidates(graph: Graph, calls):
-    """(number of chain ops, band height) pairs worth trying, shortest stage and smallest band first."""
-    steps = chain(graph, calls)
-    if steps != list(range(steps[0], steps[0] + len(steps))) if steps else True:
-        return steps, []
-    out = []
-    for k in range(1, len(steps) + 1):
-        out_h = calls[steps[k - 1]].op.outputs[0].shape[1]
-        out += [(k, band) for band in BAND_HEIGHTS if band < out_h]
-    return steps, out
+def stages_around(graph: Graph, calls, peaks: list[int], banded=frozenset()) -> list[tuple[int, int]]:
+    """Every stage (i, j) of at most MAX_STAGE_OPS ops that contains a step where the arena peaks and
+    no call already running in bands."""
+    readers = _readers(calls)
+    found = set()
+    for p in peaks:
+        for i in range(max(p - MAX_STAGE_OPS + 1, 0), p + 1):
+            for j in range(p, min(i + MAX_STAGE_OPS, len(calls))):
+                if any(id(c) in banded for c in calls[i:j + 1]):
+                    break
+                if stage_io(graph, calls, i, j, readers) is not None:
+                    found.add((i, j))
+    return sorted(found)
 
 
-def choose(graph: Graph, calls, mode: str, base_bytes: int, bytes_of, lower_op):
-    """(calls, views, stage) of the banding `mode` asks for, or None. "auto": the smallest memory
-    (`bytes_of(calls, views)`) below `base_bytes`, then the fewest recomputed MACs, among the options
-    that recompute at most MAX_RECOMPUTE of the model's MACs; "K:B": exactly that."""
-    forced = parse_mode(mode)
-    if mode == "off":
+def _sketch(op: Op, call: KernelCall) -> KernelCall:
+    """A stand-in for a band call, for ranking: the original call's scratch and rules, its MACs
+    scaled to the band's rows."""
+    frac = op.outputs[0].shape[1] / call.op.outputs[0].shape[1]
+    return replace(call, op=op, macs=int(round(call.macs * frac)), consts=[])
+
+
+def extra_work(stage: Stage) -> float:
+    """What a stage costs in MAC equivalents: recomputed MACs, the calls it adds, the bytes it moves."""
+    return stage.extra_macs + CALL_MACS * stage.added_calls + MOVE_MACS_PER_BYTE * stage.moved_bytes
+
+
+def choose(graph: Graph, calls, mode: str, bound_of, lower_op):
+    """(calls, views, stages) of the banding `mode` asks for, or None. `bound_of(calls, views)` ->
+    (lower bound of the arena, steps where it is reached).
+    "auto[:P]": stage after stage, the stage (around the step where the arena peaks), band height and
+    way with the smallest lower bound, then the least work, while the bound drops and the work of all
+    stages stays within P% of the model's MACs (default MAX_EXTRA_WORK); "K:B": the first K windowed
+    ops from the input in bands of B rows, recomputing halos."""
+    kind, arg = parse_mode(mode)
+    if kind == "off":
         return None
-    steps, tries = candidates(graph, calls)
-    if forced is not None:
-        if forced[0] > len(steps):
+    real = lambda op, call: lower_op(op)   # noqa: E731
+    if kind == "forced":
+        steps = chain(graph, calls)
+        k, band = arg
+        if k > len(steps) or not steps or steps[:k] != list(range(steps[0], steps[0] + k)):
             raise UsageError(f"--patches {mode}: the model starts with a chain of {len(steps)} "
                              "windowed ops that can run in bands")
-        tries = [forced]
-    budget = MAX_RECOMPUTE * sum(c.macs for c in calls)
-    best, best_key = None, (base_bytes, 0)
-    for k, band in tries:
-        new_calls, views, stage = split(graph, calls, steps[:k], band, lower_op)
-        if forced is None and stage.extra_macs > budget:
-            continue
-        key = (bytes_of(new_calls, views), stage.extra_macs)
-        if forced is not None or key < best_key:
-            best, best_key = (new_calls, views, stage), key
-    return best
+        new_calls, views, stage = split(graph, calls, steps[0], steps[k - 1], band, "recompute", real)
+        return new_calls, views, [stage]
+    allowed = arg * sum(c.macs for c in calls)
+    stages, views, banded, spent = [], {}, set(), 0.0
+    bound, peaks = bound_of(calls, views)
+    while True:
+        best = None
+        for i, j in stages_around(graph, calls, peaks, banded):
+            out_h = calls[j].op.outputs[0].shape[1]
+            for band in (h for h in BAND_HEIGHTS if h < out_h):
+                for way in WAYS:
+                    new_calls, new_views, stage = split(graph, calls, i, j, band, way, _sketch)
+                    work = extra_work(stage)
+                    if spent + work > allowed:
+                        continue
+                    b, _ = bound_of(new_calls, {**views, **new_views})
+                    if b < bound and (best is None or (b, work) < best[0]):
+                        best = ((b, work), i, j, band, way)
+        if best is None:
+            break
+        _, i, j, band, way = best
+        old = set(map(id, calls))
+        calls, new_views, stage = split(graph, calls, i, j, band, way, real)
+        views.update(new_views)
+        banded |= {id(c) for c in calls if id(c) not in old}
+        spent += extra_work(stage)
+        stages.append(stage)
+        bound, peaks = bound_of(calls, views)
+    return (calls, views, stages) if stages else None

@@ -44,7 +44,8 @@ def test_ad01_fully_connected_differs_from_litert_without_exact():
 @pytest.mark.parametrize("model", MODELS)
 def test_every_op_of_the_shared_models_goes_to_cmsis_nn(model):
     """Only RESHAPE (an alias, no code) falls back, and on the M55 the ops aotc's Helium kernels run
-    faster (int8 SOFTMAX, depthwise with a depth multiplier, ADD); everything else is a CMSIS-NN call."""
+    faster (int8 SOFTMAX, depthwise with a depth multiplier, ADD); everything else is a CMSIS-NN call
+    (convolutions with narrow kernel rows through aotc's gather into CMSIS-NN's GEMM)."""
     c = aotc.compile(shared_model(model), target="m55", measure_code=False)
     for call in c.calls:
         if call.alias:
@@ -54,7 +55,11 @@ def test_every_op_of_the_shared_models_goes_to_cmsis_nn(model):
             assert "faster" in call.note, (call.op, call.note)
             continue
         assert call.backend == "cmsis_nn", (call.op, call.note)
-        assert call.includes == ("arm_nnfunctions.h",)
+        if call.function == "aotc_cmsis_conv_s8":
+            assert call.op.kind == "CONV_2D" and call.op.inputs[0].shape[3] * call.op.inputs[1].shape[2] <= 48
+            assert call.includes == ("arm_nnfunctions.h", "aotc/cmsis_conv.h")
+        else:
+            assert call.includes == ("arm_nnfunctions.h",)
 
 
 @needs_cmsis

@@ -64,10 +64,45 @@ CONV_CASES = {
 }
 
 
+# the m55 gathers windows of narrow kernel rows itself (runtime/aotc/cmsis_conv.h): 3x5 by default
+GATHERED = {"3x3_same", "3x3_valid_stride2_relu", "dilated", "no_bias"}
+
+
 @needs_cmsis
 @pytest.mark.parametrize("case", list(CONV_CASES))
 def test_conv_s8(case):
-    check(conv_model(**CONV_CASES[case]), "arm_convolve_wrapper_s8")
+    model = conv_model(**CONV_CASES[case])
+    check(model, "aotc_cmsis_conv_s8" if case in GATHERED else "arm_convolve_wrapper_s8")
+    if case in GATHERED:   # the DSP build keeps CMSIS-NN's own convolution
+        check(model, "arm_convolve_wrapper_s8", target="cortex-m33")
+
+
+@needs_cmsis
+@pytest.mark.parametrize("kw", [dict(c=1, k=(10, 4), h=13, w=6, stride=(2, 2), out_c=16),
+                                dict(c=3, h=9, w=11, stride=(2, 2), pad="SAME", act="RELU6"),
+                                dict(c=7, k=(3, 5), h=6, w=9, dil=(2, 1)),
+                                dict(c=16, h=6, w=6, stride=(2, 2)),
+                                dict(c=17, h=6, w=6)])
+def test_conv_gather_narrow_rows(kw):
+    """Narrow kernel rows (first layers, 16-channel 3x3): the m55 gathers whole kernel rows and calls
+    CMSIS-NN's GEMM as arm_convolve_s8 does; bit-exact with TFLM, odd sizes, stride, dilation,
+    padding at every edge. Rows above 48 bytes keep CMSIS-NN's own gather."""
+    k_w = kw.get("k", (3, 3))[1]
+    check(conv_model(**kw), "aotc_cmsis_conv_s8" if k_w * kw["c"] <= 48 else "arm_convolve_wrapper_s8")
+
+
+@needs_cmsis
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
+                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+@pytest.mark.parametrize("kw", [dict(c=1, k=(10, 4), h=13, w=6, stride=(2, 2), out_c=16),
+                                dict(c=3, h=9, w=11, stride=(2, 2), pad="SAME", act="RELU6"),
+                                dict(c=7, k=(3, 5), h=6, w=9, dil=(2, 1)),
+                                dict(c=16, h=7, w=6, stride=(2, 2), pad="SAME")])
+def test_conv_gather_narrow_rows_on_the_m55(kw):
+    """The gather's Helium copies and fills (predicated, 16 bytes a step) on the emulated M55."""
+    from aotc.bench import bench
+    r = bench(conv_model(**kw), target="m55", cmsis_nn=CMSIS_NN, reference="tflm")
+    assert r.bit_exact is True, r.summary()
 
 
 @needs_cmsis
@@ -157,11 +192,13 @@ def test_fc_bias_lives_only_in_the_kernel_sums_on_mve(tmp_path):
 
 
 def test_cmsis_structs_are_static_const_unless_they_point_at_scratch(tmp_path):
-    """Parameters and dims are flash data (no stores, no stack at run time); a context whose buffer
-    is arena scratch is built at run time."""
-    c = aotc.compile(conv_model(**CONV_CASES["3x3_same"]), target="m55", out_dir=tmp_path, measure_code=False)
+    """Parameters and dims are flash data (no stores, no stack at run time), each distinct one defined
+    once at file scope; a context whose buffer is arena scratch is built at run time."""
+    c = aotc.compile(conv_model(c=16), target="m55", out_dir=tmp_path, measure_code=False)
     src = (c.out_dir / f"{c.name}.c").read_text()
-    assert "static const cmsis_nn_conv_params params" in src and "static const cmsis_nn_dims in_dims" in src
+    assert re.search(r"\nstatic const cmsis_nn_conv_params model_k\d+ = \{", src)
+    dims = re.findall(r"\nstatic const cmsis_nn_dims model_k\d+ = (\{[^}]*\});", src)
+    assert len(dims) >= 3 and len(set(dims)) == len(dims)
     assert re.search(r"\n\s+const cmsis_nn_context nn_ctx = \{\(void \*\)\(void \*\)\(arena \+ \d+\)", src)
 
 

@@ -31,7 +31,10 @@ ARM_CPUS = {
     "cortex-m0plus": ["-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft"],
 }
 RUNTIME = aotc.resources.resource_dir("runtime")
-HEADERS = sorted(p.name for p in (RUNTIME / "aotc").glob("*.h"))
+ALL_HEADERS = sorted(p.name for p in (RUNTIME / "aotc").glob("*.h"))
+# glue around CMSIS-NN (cmsis_*.h) needs the user's CMSIS-NN headers; the rest needs nothing
+CMSIS_HEADERS = [h for h in ALL_HEADERS if h.startswith("cmsis_")]
+HEADERS = [h for h in ALL_HEADERS if h not in CMSIS_HEADERS]
 
 
 def reshape_fc_two_outputs() -> bytes:
@@ -717,6 +720,24 @@ def test_cmsis_nn_target_output_compiles_without_warnings(which, tmp_path):
             for cc in COMPILERS if shutil.which(cc)}
     cmds["cortex-m55"] = [ARM_CC, *STRICT, *ARM_CPUS["cortex-m55"], *inc, "-c", d / f"{c.name}.c", "-I", d,
                           "-o", tmp_path / "m55.o"]
+    run_all(cmds)
+
+
+@pytest.mark.parametrize("header", CMSIS_HEADERS)
+def test_cmsis_glue_header_compiles_alone(header, tmp_path):
+    """The CMSIS-NN glue headers on their own with CMSIS-NN's headers, for gcc, clang and every Arm CPU
+    (the M55 compiles their Helium paths); the shared models reach them from generated code in
+    test_cmsis_nn_target_output_compiles_without_warnings."""
+    path = os.environ.get("CMSIS_NN_PATH")
+    if not path:
+        pytest.skip("CMSIS_NN_PATH not set")
+    need_arm()
+    src = tmp_path / "alone.c"
+    src.write_text(f'#include "aotc/{header}"\n')
+    inc = ["-isystem", f"{path}/Include", "-I", RUNTIME]
+    cmds = {cc: [cc, *STRICT, "-c", src, *inc, "-o", tmp_path / f"{cc}.o"] for cc in COMPILERS if shutil.which(cc)}
+    cmds.update({cpu: [ARM_CC, *STRICT, *flags, "-c", src, *inc, "-o", tmp_path / f"{cpu}.o"]
+                 for cpu, flags in ARM_CPUS.items()})
     run_all(cmds)
 
 

@@ -4,6 +4,7 @@ tried, and below the layer-by-layer lower bound on the VWW-style shared models."
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,8 @@ def test_bands_are_bit_exact_for_every_stage_and_height(mode):
     model = chain_model()
     c = aotc.compile(model, patches=mode, measure_code=False)
     k, band = map(int, mode.split(":"))
-    assert c.report["patches"]["ops"] == list(range(k)) and c.report["patches"]["band_rows"] == band
+    stage, = c.report["patches"]["stages"]
+    assert stage["ops"] == list(range(k)) and stage["band_rows"] == band and stage["way"] == "recompute"
     assert_exact(model, inputs=3, patches=mode)
 
 
@@ -76,7 +78,7 @@ def test_auto_keeps_the_smaller_arena_and_reports_the_cost():
     auto = aotc.compile(model, patches="auto", measure_code=False)
     p = auto.report["patches"]
     assert p is not None and p["arena_with"] == auto.plan.arena_size < off.plan.arena_size == p["arena_without"]
-    assert p["extra_macs"] > 0
+    assert p["extra_work_pct"] > 0 and p["stages"]
     assert_exact(model, inputs=2, patches="auto")
 
 
@@ -108,3 +110,136 @@ def test_patches_with_cmsis_nn():
         pytest.skip("vww_96_int8.tflite not in ../shared/models")
     res = aotc.verify(path, target="m55", reference="tflm", inputs=2, patches="auto")
     assert res.bit_exact, res.summary()
+
+
+# ---- residual blocks, streamed through line buffers -------------------------------------------------
+
+def residual_model(dtype: str = "int8", h: int = 12, w: int = 10, c: int = 8) -> bytes:
+    """A ResNet-style pair of blocks on odd sizes: x -> CONV 3x3 (relu) -> a; block 1: a -> CONV 3x3
+    (relu) -> CONV 3x3 -> + a -> r1; block 2: r1 -> CONV 3x3 /2 -> CONV 3x3 -> + CONV 1x1 /2 (r1) -> y.
+    Block 1's output may take a's storage when streamed; block 2 has a projection shortcut."""
+    rng = np.random.default_rng(7)
+    q = Q[dtype]
+    mb = ModelBuilder()
+
+    def conv(name, x, out_c, k, stride, act, zp):
+        in_c = x_shapes[x]
+        if dtype == "float32":
+            wt = mb.tensor(f"{name}_w", (out_c, k, k, in_c), "float32", data=rng.normal(0, 0.3, (out_c, k, k, in_c)))
+            bs = mb.tensor(f"{name}_b", (out_c,), "float32", data=rng.normal(0, 0.1, out_c))
+        else:
+            wt = mb.tensor(f"{name}_w", (out_c, k, k, in_c), "int8", data=rng.integers(-127, 128, (out_c, k, k, in_c)),
+                           scale=[0.004] * out_c, axis=0)
+            bs = mb.tensor(f"{name}_b", (out_c,), "int32", data=rng.integers(-300, 300, out_c), scale=[0.0002] * out_c)
+        hh, ww = shape_of[x][1:3]
+        oh, ow = (hh + stride - 1) // stride, (ww + stride - 1) // stride
+        y = mb.tensor(name, (1, oh, ow, out_c), dtype, **q(0.06, zp))
+        shape_of[y], x_shapes[y] = (1, oh, ow, out_c), out_c
+        mb.op("CONV_2D", [x, wt, bs], [y], {"Padding": 0, "StrideH": stride, "StrideW": stride,
+                                            "FusedActivationFunction": act}, version=3)
+        return y
+
+    def add(name, a, b):
+        y = mb.tensor(name, shape_of[a], dtype, **q(0.09, -2))
+        shape_of[y], x_shapes[y] = shape_of[a], x_shapes[a]
+        mb.op("ADD", [a, b], [y], {"FusedActivationFunction": 1})
+        return y
+
+    shape_of, x_shapes = {}, {}
+    x = mb.tensor("x", (1, h, w, 3), dtype, **q(0.05, -3))
+    shape_of[x], x_shapes[x] = (1, h, w, 3), 3
+    a = conv("a", x, c, 3, 1, 1, -5)
+    r1 = add("r1", conv("b1c2", conv("b1c1", a, c, 3, 1, 1, -4), c, 3, 1, 0, 3), a)
+    y = add("y", conv("b2c2", conv("b2c1", r1, 2 * c, 3, 2, 1, -1), 2 * c, 3, 1, 0, 2),
+            conv("b2sc", r1, 2 * c, 1, 2, 0, 1))
+    return mb.build([x], [y])
+
+
+@pytest.mark.parametrize("h,w", [(12, 10), (16, 16), (20, 12), (16, 8)])
+def test_residual_blocks_in_bands_bit_exact_and_smaller(h, w):
+    """Depending on the sizes, auto streams block 1 over its input, streams block 2 with its
+    shortcut written into the output, recomputes block 2, or streams the whole network from the input
+    (line buffers read by two ops): each bit-exact and smaller."""
+    model = residual_model(h=h, w=w)
+    off = aotc.compile(model, measure_code=False)
+    c = aotc.compile(model, patches="auto", measure_code=False)
+    p = c.report["patches"]
+    assert p["arena_with"] == c.plan.arena_size < off.plan.arena_size == p["arena_without"]
+    assert_exact(model, inputs=3, patches="auto")
+
+
+def test_residual_ways_covered():
+    seen = set()
+    for h, w in [(12, 10), (16, 16), (20, 12), (16, 8)]:
+        for s in aotc.compile(residual_model(h=h, w=w), patches="auto", measure_code=False).report["patches"]["stages"]:
+            seen.add((s["way"], s["in_place"], len(s["ops"])))
+    assert {("stream", True, 3), ("stream", False, 4), ("recompute", False, 4), ("stream", False, 8)} <= seen
+
+
+@pytest.mark.parametrize("band", [1, 2, 4, 5])
+def test_streamed_residual_block_writes_over_its_input(band):
+    """Block 1 (steps 1-3) streamed: its output takes a's storage, whatever the band height."""
+    from aotc.memory import patches as P
+    model = residual_model()
+    base = aotc.compile(model, measure_code=False)
+    calls, views, stage = P.split(base.graph, base.calls, 1, 3, band, "stream", P._sketch)
+    assert stage.in_place and stage.extra_macs == 0 and stage.bands == -(-12 // band)
+    w, x = base.calls[3].op.outputs[0], base.calls[1].op.inputs[0]
+    assert views[w] == (x, 0)
+    # the stage without its ADD leaves a read by the ADD after it: no output over it
+    _, _, partial = P.split(base.graph, base.calls, 1, 2, band, "stream", P._sketch)
+    assert not partial.in_place
+
+
+@pytest.mark.parametrize("dtype,kw", [("int8", dict(sanitize=True)), ("float32", {}),
+                                      ("int8", dict(io="arena"))])
+def test_streamed_stages_every_way(dtype, kw):
+    """A small budget and the default one; float32, the sanitizers and inputs copied through the arena."""
+    model = residual_model(dtype, h=11, w=9)
+    for mode in ("auto:10", "auto"):
+        c = aotc.compile(model, patches=mode, measure_code=False, **{k: v for k, v in kw.items() if k == "io"})
+        assert c.report["patches"] is not None, mode
+        assert_exact(model, inputs=2, patches=mode, **kw)
+
+
+def test_patch_budget_is_respected_and_parsed():
+    model = residual_model(h=16, w=16)
+    for pct in (0.2, 1, 50):
+        c = aotc.compile(model, patches=f"auto:{pct}", measure_code=False)
+        p = c.report["patches"]
+        assert p is None or p["extra_work_pct"] <= pct
+    assert aotc.compile(model, patches="auto:0", measure_code=False).report["patches"] is None
+    with pytest.raises(UsageError, match="percentage"):
+        aotc.compile(model, patches="auto:lots", measure_code=False)
+
+
+@pytest.mark.skipif(not os.environ.get("CMSIS_NN_PATH"), reason="CMSIS_NN_PATH not set")
+def test_streamed_residual_blocks_on_cmsis_nn_c_path():
+    assert_exact(residual_model(h=16, w=16), inputs=3, reference="tflm", target="m55",
+                 cmsis_nn=os.environ["CMSIS_NN_PATH"], patches="auto")
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
+                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+@pytest.mark.parametrize("cmsis", [False, True])
+@pytest.mark.parametrize("size", [16, 24])
+def test_streamed_residual_blocks_on_the_m55(cmsis, size):
+    """The line-buffer moves (Helium copies) and in-place writes on the emulated M55, with the
+    generic kernels and with CMSIS-NN's Helium kernels: block 1 over its input (16), the whole
+    network from the input (24)."""
+    from aotc.bench import bench
+    nn = os.environ.get("CMSIS_NN_PATH")
+    if cmsis and not nn:
+        pytest.skip("CMSIS_NN_PATH not set")
+    r = bench(residual_model(h=size, w=size), target="m55", cmsis_nn=nn if cmsis else None,
+              reference="tflm" if cmsis else "litert", patches="auto")
+    assert r.bit_exact is True, r.summary()
+
+
+def test_report_lists_each_stage(tmp_path):
+    c = aotc.compile(residual_model(h=16, w=16), patches="auto", out_dir=tmp_path / "out", measure_code=False)
+    text = (c.out_dir / "report.txt").read_text()
+    p = c.report["patches"]
+    assert f"arena {p['arena_without']:,} -> {p['arena_with']:,} bytes" in text
+    assert text.count("  stage      ops ") == len(p["stages"]) >= 2
+    assert "output over its input" in text and "bytes moved" in text
