@@ -30,7 +30,7 @@ from ..errors import UsageError
 from ..memory.overlap import raster_trail
 from ..ops.registry import window_padding
 from ..quant import activation_range, f32, per_channel_multipliers, quantize_multiplier
-from .base import Backend, ConstArray, KernelCall, ScratchRef, TensorRef, lowering_registry
+from .base import Backend, ConstArray, KernelCall, ScratchRef, TensorRef, lowering_registry, same_layout_inputs
 
 INCLUDES = ("arm_nnfunctions.h",)
 LOWERINGS, lowering = lowering_registry()
@@ -559,6 +559,9 @@ def _elementwise_supports(op):
 
 @lowering("ADD", "MUL", supports=_elementwise_supports)
 def lower_elementwise(op, options):
+    """arm_elementwise_add/mul_s8/s16. Every path (Helium: 4 lanes, DSP: 4 or 2 elements, C: one) loads
+    a block of both inputs before it stores the same block of the output and never reads it again,
+    so the output may overwrite an input of its layout (KernelCall.inplace)."""
     a, b, y = op.inputs[0], op.inputs[1], op.outputs[0]
     lo, hi = activation_range(op.attrs["activation"], y)
     sfx = "s16" if a.dtype == "int16" else "s8"
@@ -566,7 +569,9 @@ def lower_elementwise(op, options):
         m, s = quantize_multiplier(f32(a.quant.s) * f32(b.quant.s) / f32(y.quant.s))   # TFLM: in double
         args = [TensorRef(a, True), TensorRef(b, True), -a.quant.zp, -b.quant.zp, TensorRef(y), y.quant.zp,
                 m, s, lo, hi, y.size]
-        return _call(op, "plain.c.j2", f"arm_elementwise_mul_{sfx}", args, options)
+        call = _call(op, "plain.c.j2", f"arm_elementwise_mul_{sfx}", args, options)
+        call.inplace = same_layout_inputs(op)
+        return call
     left_shift = 15 if a.dtype == "int16" else 20
     s1, s2, so = f32(a.quant.s), f32(b.quant.s), f32(y.quant.s)
     twice_max = 2.0 * max(s1, s2)
@@ -575,7 +580,9 @@ def lower_elementwise(op, options):
     mo, sho = quantize_multiplier(twice_max / ((1 << left_shift) * so))
     args = [TensorRef(a, True), TensorRef(b, True), -a.quant.zp, m1, sh1, -b.quant.zp, m2, sh2, left_shift,
             TensorRef(y), y.quant.zp, mo, sho, lo, hi, y.size]
-    return _call(op, "plain.c.j2", f"arm_elementwise_add_{sfx}", args, options)
+    call = _call(op, "plain.c.j2", f"arm_elementwise_add_{sfx}", args, options)
+    call.inplace = same_layout_inputs(op)
+    return call
 
 
 # ---- the library's sources, for host and cross builds --------------------------------------------

@@ -137,7 +137,12 @@ def table(plan: Plan, calls) -> str:
     bases = _pool_bases(plan)
     for b in sorted(plan.buffers, key=lambda b: (bases[b.pool], plan.offsets[b.name], b.first, b.name)):
         t = b.tensor
-        what = f't{t.index} "{_short(t.name)}"' if t is not None else f"scratch of step {b.first} {calls[b.first].op.kind}"
+        if t is None:
+            what = f"scratch of step {b.first} {calls[b.first].op.kind}"
+        elif t.index < 0:   # made by the compiler (line buffers, bands): its suffix says which
+            what = f'"{t.name}"' if len(t.name) <= 48 else f'"...{t.name[-45:]}"'
+        else:
+            what = f't{t.index} "{_short(t.name)}"'
         if t is not None and t.variable:
             what += " (state)"
         if plan.pool_sizes:

@@ -243,3 +243,68 @@ def test_report_lists_each_stage(tmp_path):
     assert f"arena {p['arena_without']:,} -> {p['arena_with']:,} bytes" in text
     assert text.count("  stage      ops ") == len(p["stages"]) >= 2
     assert "output over its input" in text and "bytes moved" in text
+
+
+def _forced(i, j, band, way):
+    """A stand-in for patches.choose that applies one given stage (what "auto" may pick)."""
+    from aotc.memory import patches as P
+
+    def choose(graph, calls, mode, bound_of, lower_op):
+        new_calls, views, stage = P.split(graph, calls, i, j, band, way, lambda op, call: lower_op(op))
+        return new_calls, views, [stage]
+    return choose
+
+
+def _every_stage(model, target="generic"):
+    from aotc.memory import patches as P
+    c = aotc.compile(model, target=target, measure_code=False)
+    return [(i, j) for i in range(len(c.calls)) for j in range(i, len(c.calls))
+            if P.stage_io(c.graph, c.calls, i, j) is not None]
+
+
+@pytest.mark.parametrize("way", ["stream", "recompute"])
+@pytest.mark.parametrize("band", [1, 3])
+def test_every_stage_of_a_residual_network_is_bit_exact(monkeypatch, way, band):
+    """Each stage the search could pick (any start, any end, branches and joins), both ways, bands
+    that do not divide the height: bit-exact, whether or not the output takes the input's storage.
+    ("1:1" only keeps the compiler from dropping a stage that does not shrink the arena.)"""
+    from aotc import compiler
+    model = residual_model(h=11, w=9)
+    stages = _every_stage(model)
+    assert len(stages) >= 10
+    in_place = 0
+    for i, j in stages:
+        monkeypatch.setattr(compiler.patches, "choose", _forced(i, j, band, way))
+        c = aotc.compile(model, patches="1:1", measure_code=False)
+        assert c.report["patches"]["stages"][0]["ops"] == list(range(i, j + 1))
+        in_place += c.report["patches"]["stages"][0]["in_place"]
+        assert_exact(model, inputs=1, patches="1:1")
+    assert in_place or way == "recompute"
+
+
+@pytest.mark.skipif(not os.environ.get("CMSIS_NN_PATH"), reason="CMSIS_NN_PATH not set")
+@pytest.mark.parametrize("way", ["stream", "recompute"])
+def test_every_stage_on_cmsis_nn(monkeypatch, way):
+    """The same with CMSIS-NN's kernels (their C path on the host) and aotc's gather."""
+    from aotc import compiler
+    model = residual_model(h=11, w=9)
+    for i, j in _every_stage(model, "m55"):
+        monkeypatch.setattr(compiler.patches, "choose", _forced(i, j, 3, way))
+        assert_exact(model, inputs=1, patches="1:1", target="m55", reference="tflm",
+                     cmsis_nn=os.environ["CMSIS_NN_PATH"])
+
+
+@pytest.mark.skipif(not os.environ.get("CMSIS_NN_PATH"), reason="CMSIS_NN_PATH not set")
+def test_cmsis_nn_add_runs_in_place_and_joins_stages_on_a_dsp_target():
+    """On the Cortex-M33 the residual ADDs are CMSIS-NN's arm_elementwise_add_s8, which may run in
+    place: layer by layer it writes over an input, and in bands it closes a stage."""
+    model = residual_model(h=16, w=16)
+    nn = os.environ["CMSIS_NN_PATH"]
+    c = aotc.compile(model, target="cortex-m33", measure_code=False)
+    adds = [call for call in c.calls if call.op.kind == "ADD"]
+    assert adds and all(a.function == "arm_elementwise_add_s8" for a in adds)
+    assert any(r["rule"] == "in-place" and r["kind"] == "ADD" for r in c.plan.reuses)
+    assert_exact(model, inputs=2, reference="tflm", target="cortex-m33", cmsis_nn=nn)
+    p = aotc.compile(model, target="cortex-m33", patches="auto", measure_code=False).report["patches"]
+    assert any(s["ops"][-1] in (3, 7) for s in p["stages"])
+    assert_exact(model, inputs=2, reference="tflm", target="cortex-m33", cmsis_nn=nn, patches="auto")
