@@ -311,7 +311,8 @@ def split(graph: Graph, calls, i: int, j: int, band: int, way: str, lower, fold:
     extra = sum(c.macs for c in band_calls) - sum(c.macs for c in part)
     stage = Stage([c.op.index for c in part], band, len(plan), way, extra, moved, len(band_calls) - len(part))
     x_dies = all(i <= s <= j for s in _readers(calls).get(x, []))
-    if x_dies and _may_take_input_storage(graph, x, w, ops, plan, last_calls, views):
+    # with a folded input, W's rows are written before the band's last op, maybe before X's last read
+    if x_dies and folded is None and _may_take_input_storage(graph, x, w, ops, plan, last_calls, views):
         views[w] = (x, 0)
         stage.in_place = True
     return calls[:i] + band_calls + calls[j + 1:], views, stage
@@ -319,9 +320,8 @@ def split(graph: Graph, calls, i: int, j: int, band: int, way: str, lower, fold:
 
 def _may_take_input_storage(graph: Graph, x: Tensor, w: Tensor, ops, plan, last_calls, views) -> bool:
     """W may be written over X (read by nothing after the stage) when X is the model's own (not the
-    caller's, not a state), both have
-    the same layout, no band reads a row of X an earlier band wrote, and the kernel writing W reads X
-    (if at all) elementwise, with leave to run in place."""
+    caller's, not a state), both have the same layout, no band reads a row of X an earlier band
+    wrote, and the kernel writing W reads X (if at all) elementwise, with leave to run in place."""
     if (x in graph.inputs or x in graph.outputs or w in graph.outputs or x.variable
             or x.shape != w.shape or x.dtype != w.dtype):
         return False
