@@ -20,7 +20,7 @@ to read row r) and the kernel writing W may run in place. When the last op is el
 of a block with a projection shortcut), the producer of one of its inputs writes its band straight
 into W's rows and the ADD runs in place there.
 
-`choose` ("auto[:P]") adds stages one at a time: among the stages around the step where the arena
+`choose` ("auto[:P]") adds stages one at a time: among the stages covering the steps where the arena
 peaks, every band height and both ways, the one with the smallest lower bound of the arena, then the
 least work (recomputed MACs, added calls and moved bytes in MAC equivalents), while the bound drops
 and the work of all stages stays within P% of the model's MACs. It changes nothing when no banding
@@ -382,18 +382,21 @@ def parse_mode(mode: str) -> tuple[str, float | tuple[int, int]]:
 
 
 def stages_around(graph: Graph, calls, peaks: list[int], banded=frozenset()) -> list[tuple[int, int]]:
-    """Every stage (i, j) of at most MAX_STAGE_OPS ops that contains a step where the arena peaks and
-    no call already running in bands."""
+    """Every stage (i, j) of at most MAX_STAGE_OPS ops that covers all the steps where the arena
+    peaks (a stage changes the live bytes of its own steps only, so the bound drops only if it covers
+    them all) and no call already running in bands."""
+    if not peaks or max(peaks) - min(peaks) >= MAX_STAGE_OPS:
+        return []
     readers = _readers(calls)
-    found = set()
-    for p in peaks:
-        for i in range(max(p - MAX_STAGE_OPS + 1, 0), p + 1):
-            for j in range(p, min(i + MAX_STAGE_OPS, len(calls))):
-                if any(id(c) in banded for c in calls[i:j + 1]):
-                    break
-                if stage_io(graph, calls, i, j, readers) is not None:
-                    found.add((i, j))
-    return sorted(found)
+    first, last = min(peaks), max(peaks)
+    found = []
+    for i in range(max(last - MAX_STAGE_OPS + 1, 0), first + 1):
+        for j in range(last, min(i + MAX_STAGE_OPS, len(calls))):
+            if any(id(c) in banded for c in calls[i:j + 1]):
+                break
+            if stage_io(graph, calls, i, j, readers) is not None:
+                found.append((i, j))
+    return found
 
 
 def _sketch(op: Op, call: KernelCall) -> KernelCall:
@@ -411,7 +414,7 @@ def extra_work(stage: Stage) -> float:
 def choose(graph: Graph, calls, mode: str, bound_of, lower_op):
     """(calls, views, stages) of the banding `mode` asks for, or None. `bound_of(calls, views)` ->
     (lower bound of the arena, steps where it is reached).
-    "auto[:P]": stage after stage, the stage (around the step where the arena peaks), band height and
+    "auto[:P]": stage after stage, the stage (covering the steps where the arena peaks), band height and
     way with the smallest lower bound, then the least work, while the bound drops and the work of all
     stages stays within P% of the model's MACs (default MAX_EXTRA_WORK); "K:B": the first K windowed
     ops from the input in bands of B rows, recomputing halos."""
