@@ -92,7 +92,7 @@ def plan_memory(graph: Graph, calls, target, options: Options):
     by band while that shrinks the arena ("K:B" forces the first K ops in bands of B rows; see
     memory/patches.py).
     Returns (calls, plan, patches.Patches or None)."""
-    calls = memory.schedule(graph, calls, target.alignment, options.schedule)
+    calls = memory.schedule(graph, calls, target.alignment, options.schedule, options.io)
     pools = memory.pools.parse(options.pools, target.raw.get("pools")) if options.pools else None
     if pools and options.planner == "unshared":
         pools = None   # per-layer verification: every tensor in its own place, one arena

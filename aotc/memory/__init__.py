@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 
 from ..errors import ModelError, UsageError
 from ..ir import Graph, Tensor
-from .check import check
+from .check import check, check_schedule, check_views
 from .liveness import Buffer, live_bytes, liveness, lower_bound, round_up
 
-__all__ = ["Buffer", "Plan", "check_fits", "liveness", "lower_bound", "peak", "plan", "schedule"]
+__all__ = ["Buffer", "Plan", "check_fits", "check_schedule", "liveness", "lower_bound", "peak", "plan", "schedule"]
 from .planners import HEURISTICS, PLANNERS, arena_size
 from .pools import assign as assign_pools
 from .schedule import search as search_schedule
@@ -83,14 +83,19 @@ def external_storage(graph: Graph, views) -> dict[Tensor, tuple[str, int]]:
     return external
 
 
-def schedule(graph: Graph, calls, align: int = 16, mode: str = "search"):
-    """The calls in the execution order to plan: the given one, or the searched order with the
-    smallest peak of live bytes."""
+def schedule(graph: Graph, calls, align: int = 16, mode: str = "search", io: str = "arena"):
+    """The calls in the execution order to plan: the given one, or the searched order when its
+    lower bound (liveness with every reuse rule, not the search's model) is below the given one's.
+    Either way the order is checked (check_schedule) before anything is planned on it."""
     if mode not in SCHEDULES:
         raise UsageError(f"unknown schedule '{mode}' (known: {', '.join(SCHEDULES)})")
-    if mode == "given":
-        return list(calls)
-    return [calls[i] for i in search_schedule(graph, calls, align)]
+    order = list(calls)
+    if mode == "search":
+        searched = [calls[i] for i in search_schedule(graph, calls, align)]
+        if searched != order and peak(graph, searched, align, io)[0] < peak(graph, order, align, io)[0]:
+            order = searched
+    check_schedule(graph, order, [c.op for c in calls])
+    return order
 
 
 def _place(bufs: list[Buffer], planner: str, align: int):
@@ -118,6 +123,7 @@ def plan(graph: Graph, calls, align: int = 16, planner: str = "best", io: str = 
         raise UsageError(f"unknown planner '{planner}' (known: {', '.join(sorted(PLANNERS))})")
     if io not in IO_MODES:
         raise UsageError(f"unknown I/O mode '{io}' (known: {', '.join(IO_MODES)})")
+    check_schedule(graph, calls, views=views)
     # per-layer verification ("unshared") reads every tensor after the run: no bytes may be reused
     live = liveness(graph, calls, align, reuse=planner != "unshared", given_views=views)
     external = external_storage(graph, live.views) if io == "caller" else {}
@@ -125,6 +131,7 @@ def plan(graph: Graph, calls, align: int = 16, planner: str = "best", io: str = 
     if not pools:
         offsets, size, chosen, candidates = _place(bufs, planner, align)
         check(bufs, offsets, size)
+        check_views(calls, bufs, live.views, external)
         return Plan(bufs, offsets, size, lower_bound(bufs), chosen, align, live.views, io, external,
                     live.elided, live.reuses, candidates)
     owner = {t: o for t, (o, _) in live.views.items()}
@@ -143,6 +150,7 @@ def plan(graph: Graph, calls, align: int = 16, planner: str = "best", io: str = 
         sizes[p.name] = size
         if p is pools[0]:
             chosen, candidates = desc, cands
+    check_views(calls, bufs, live.views, external)
     first = pools[0].name
     return Plan(bufs, offsets, sizes[first], lower_bound(bufs), chosen, align, live.views, io, external,
                 live.elided, live.reuses, candidates, {n: s for n, s in sizes.items() if n != first}, first)

@@ -1,112 +1,173 @@
 """Schedule search: the execution order is a choice among the graph's topological orders, and on
 branching graphs (residual blocks, parallel branches) it changes how many bytes are alive at once.
 
-The search walks the orders as states "set of ops done" (bitmasks), level by level, and keeps for
-every state the order reaching it with the smallest peak, so it is exact for the cost it models:
-bytes of the activations alive while an op runs (its inputs, everything still needed later, its
-outputs and its scratch). The number of states is bounded by the graph's width; past
-`max_states` at one level (fewer on big graphs, to bound compile time) the search keeps the best
-states only (a beam), which is no longer exact but still never worse than the given order, since that
-order is kept as a candidate too."""
+Which op must run before which comes from the ops' own tensors (`dependencies`): an op waits for
+the producer of every non-constant tensor it reads, and ops touching one state tensor keep the
+file's order. Storage is a separate matter: a view (RESHAPE, SQUEEZE: `alias` calls) owns no bytes
+of its own and keeps its source's alive, so the cost model counts bytes by storage owner. (Mixing
+the two, a view once "produced" its owner's bytes and so came before the op writing them.)
+
+The search walks the orders as states "set of ops done" (bitmasks), level by level, keeping for
+every state the order reaching it with the smallest peak of live bytes: the activations alive while
+an op runs (its inputs, everything still needed later, its outputs and its scratch). It is exact
+while a level holds at most `max_states` states and no state has more than `max_branching` ready
+ops. Past that it keeps the best states only (a beam) and tries the ready ops in file order: no
+longer exact, and the caller keeps the given order when it is better (memory.schedule). The beam
+narrows with the graph so that the candidates tried stay near `work`: compile time grows linearly
+with the number of ops."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from ..ir import Graph
 from .liveness import round_up
 
 
-def _cost_model(graph: Graph, calls, align: int):
-    """Per call: tensors it reads and writes (activation storage owners only) and scratch bytes."""
+def dependencies(graph: Graph, calls) -> list[set[int]]:
+    """For each call (by index), the calls that must run before it."""
+    producer = {t: i for i, c in enumerate(calls) for t in c.op.outputs}
+    preds: list[set[int]] = [set() for _ in calls]
+    last_state_user: dict = {}
+    for i, c in enumerate(calls):
+        for t in c.op.inputs:
+            if t is None or t.is_const:
+                continue
+            if t.variable:   # state is read and written in place: keep the file's order among its users
+                if t in last_state_user:
+                    preds[i].add(last_state_user[t])
+                last_state_user[t] = i
+            elif t in producer and producer[t] != i:
+                preds[i].add(producer[t])
+    return preds
+
+
+@dataclass
+class _CostModel:
+    """Live bytes by storage owner: per call, the owners it reads and the bytes it makes."""
+    size: dict
+    reads: list[set]
+    writes: list[set]
+    scratch: list[int]
+    keep: set            # owners alive to the end: graph outputs and state
+    start: set           # owners alive before the first op: graph inputs (read or output) and state
+    inplace: list[set]   # per call, the owners its output may overwrite when it reads them last
+
+
+def _cost_model(graph: Graph, calls, align: int) -> _CostModel:
     owner: dict = {}
-    for call in calls:
-        if call.alias:
-            src = call.op.inputs[0]
-            owner[call.op.outputs[0]] = owner.get(src, src)
+    for c in calls:
+        if c.alias:
+            src = c.op.inputs[0]
+            owner[c.op.outputs[0]] = owner.get(src, src)
 
     def own(t):
         return owner.get(t, t)
 
     reads = [{own(t) for t in c.op.inputs if t is not None and not t.is_const} for c in calls]
-    writes = [{own(t) for t in c.op.outputs} for c in calls]
-    return reads, writes, [c.scratch_bytes for c in calls], own
+    writes = [set() if c.alias else {own(t) for t in c.op.outputs} for c in calls]
+    size = {t: 0 if t.variable else round_up(t.nbytes, align) for r, w in zip(reads, writes) for t in r | w}
+    keep = {own(t) for t in graph.outputs} | {t for t in size if t.variable}
+    read_anywhere = set().union(*reads) if reads else set()
+    start = {t for t in size if t.variable}
+    start |= {own(t) for t in graph.inputs if own(t) in keep or own(t) in read_anywhere}
+    for t in start:
+        size.setdefault(t, round_up(t.nbytes, align))
+    inplace = [{t for t in (c.op.inputs[k] for k in c.inplace) if t is not None and own(t) is t
+                and not t.is_const and t not in keep and t not in start} for c in calls]
+    return _CostModel(size, reads, writes, [round_up(c.scratch_bytes, align) for c in calls], keep, start,
+                      inplace)
 
 
 def peak_of(order: list[int], graph: Graph, calls, align: int) -> int:
     """The modelled peak of live bytes for `order` (indices into calls)."""
-    reads, writes, scratch, own = _cost_model(graph, calls, align)
-    size = {}
-    for r, w in zip(reads, writes):
-        for t in r | w:
-            size[t] = 0 if t.variable else round_up(t.nbytes, align)
-    keep = {own(t) for t in graph.outputs} | {t for t in size if t.variable}
-    remaining = {t: sum(1 for i in order if t in reads[i]) for t in size}
-    live = {own(t) for t in graph.inputs}
+    m = _cost_model(graph, calls, align)
+    remaining: dict = {}
+    for i in order:
+        for t in m.reads[i]:
+            remaining[t] = remaining.get(t, 0) + 1
+    live = set(m.start)
+    live_bytes = sum(m.size[t] for t in live)
     peak = 0
     for i in order:
-        live |= writes[i]
-        peak = max(peak, sum(size.get(t, round_up(t.nbytes, align)) for t in live) + round_up(scratch[i], align))
-        for t in reads[i]:
+        for t in m.writes[i] - live:
+            live.add(t)
+            live_bytes += m.size[t]
+        peak = max(peak, live_bytes + m.scratch[i])
+        dead = [t for t in m.writes[i] if t not in m.keep and not remaining.get(t)]
+        for t in m.reads[i]:
             remaining[t] -= 1
-        live = {t for t in live if remaining.get(t, 0) > 0 or t in keep}
+            if not remaining[t] and t not in m.keep:
+                dead.append(t)
+        for t in dead:
+            if t in live:
+                live.discard(t)
+                live_bytes -= m.size[t]
     return peak
 
 
-def search(graph: Graph, calls, align: int, max_states: int = 2000, work: int = 2_000_000) -> list[int]:
-    """A topological order of `calls` (as indices) with the smallest modelled peak; the given order
-    on ties. The beam narrows on big graphs so that states x ops x levels stays near `work`."""
+def search(graph: Graph, calls, align: int, max_states: int = 2000, max_branching: int = 8,
+           work: int = 100_000) -> list[int]:
+    """A topological order of `calls` (as indices) with a small modelled peak (the smallest while
+    the search is exact); on ties the earlier one in file order."""
     n = len(calls)
     if n <= 2:
         return list(range(n))
-    max_states = max(16, min(max_states, work // (n * n)))
-    reads, writes, scratch, own = _cost_model(graph, calls, align)
-    producer = {t: i for i, w in enumerate(writes) for t in w}
-    preds = [0] * n
-    for i, r in enumerate(reads):
-        for t in r:
-            p = producer.get(t)
-            if p is not None and p != i:
-                preds[i] |= 1 << p
+    m = _cost_model(graph, calls, align)
+    preds = dependencies(graph, calls)
+    pred_mask = [sum(1 << p for p in ps) for ps in preds]
+    succs: list[list[int]] = [[] for _ in range(n)]
+    for i, ps in enumerate(preds):
+        for p in ps:
+            succs[p].append(i)
     users: dict = {}
-    for i, r in enumerate(reads):
+    for i, r in enumerate(m.reads):
         for t in r:
             users[t] = users.get(t, 0) | (1 << i)
-    size = {t: round_up(t.nbytes, align) for t in set(users) | set(producer)}
-    keep = {own(t) for t in graph.outputs}
-    graph_inputs = {own(t) for t in graph.inputs}
-    variables = {t for t in size if t.variable}
-    # bytes alive before any op: state, and graph inputs someone reads (or that are outputs)
-    start = sum(size[t] for t in variables) + sum(size[t] for t in graph_inputs
-                                                   if t in size and t not in variables and (t in keep or t in users))
-    made = [sum(size[t] for t in writes[i] if t not in variables) for i in range(n)]
+    made = [sum(m.size[t] for t in m.writes[i] if t not in m.start) for i in range(n)]
+    # bytes op i may free: (size, readers) of what it reads, freed once every reader has run;
+    # and what it writes that nobody reads and nobody keeps, freed at once
+    read_masks = [[(m.size[t], users[t]) for t in m.reads[i] if t not in m.keep] for i in range(n)]
+    unread = [sum(m.size[t] for t in m.writes[i] if t not in m.keep and t not in users) for i in range(n)]
+    # an op that may write over an input it reads last (KernelCall.inplace) makes that many bytes fewer
+    overwritable = [[(min(m.size[t], made[i]), users[t]) for t in m.inplace[i]] for i in range(n)]
+    beam = max(8, min(max_states, work // (n * max_branching)))
 
-    read_masks = [[(size[t], users[t]) for t in reads[i] if t not in keep and t not in variables]
-                  for i in range(n)]
-    unread = [sum(size[t] for t in writes[i] if t not in keep and t not in variables and t not in users)
-              for i in range(n)]
-
-    def freed(i: int, done: int) -> int:
-        """Bytes whose last reader is op i (or that nobody reads), once ops `done` and i have run."""
-        return sum(sz for sz, mask in read_masks[i] if not mask & ~done) + unread[i]
-
-    identity = list(range(n))
-    # state: ops done (bitmask) -> (peak so far, order, bytes alive now)
-    states: dict[int, tuple[int, list[int], int]] = {0: (0, [], start)}
+    # a state: ops done (bitmask) -> (peak, live bytes, ready ops (bitmask), order as (op, parent))
+    ready0 = sum(1 << i for i in range(n) if not pred_mask[i])
+    states = {0: (0, sum(m.size[t] for t in m.start), ready0, None)}
     for _ in range(n):
-        nxt: dict[int, tuple[int, list[int], int]] = {}
-        for done, (peak, order, live) in states.items():
-            for i in range(n):
-                if done >> i & 1 or preds[i] & ~done:
-                    continue
-                key = done | (1 << i)
-                step_peak = max(peak, live + made[i] + round_up(scratch[i], align))
-                cand = (step_peak, order + [i], live + made[i] - freed(i, key))
-                if key not in nxt or cand[:2] < nxt[key][:2]:
-                    nxt[key] = cand
-        if len(nxt) > max_states:
-            prefix = {sum(1 << i for i in identity[:len(next(iter(nxt.values()))[1])])}
-            ranked = sorted(nxt.items(), key=lambda kv: kv[1])
-            nxt = dict(ranked[:max_states] + [kv for kv in ranked[max_states:] if kv[0] in prefix])
+        nxt: dict = {}
+        for done, (peak, live, ready, order) in states.items():
+            tried, pending = 0, ready
+            while pending and tried < max_branching:
+                low = pending & -pending
+                pending ^= low
+                tried += 1
+                i = low.bit_length() - 1
+                key = done | low
+                step_peak = live + made[i] + m.scratch[i]
+                if overwritable[i]:
+                    step_peak -= max((sz for sz, readers in overwritable[i] if not readers & ~key), default=0)
+                if step_peak < peak:
+                    step_peak = peak
+                old = nxt.get(key)
+                if old is not None and old[0] <= step_peak:
+                    continue   # as good an order reaches the same state (found first: earlier in file order)
+                freed = unread[i]
+                for sz, readers in read_masks[i]:
+                    if not readers & ~key:
+                        freed += sz
+                now_ready = ready ^ low
+                for s in succs[i]:
+                    if not pred_mask[s] & ~key:
+                        now_ready |= 1 << s
+                nxt[key] = (step_peak, live + made[i] - freed, now_ready, (i, order))
+        if len(nxt) > beam:
+            nxt = dict(sorted(nxt.items(), key=lambda kv: kv[1][:2])[:beam])
         states = nxt
-    (_, order, _), = states.values()
-    if peak_of(order, graph, calls, align) > peak_of(identity, graph, calls, align):
-        return identity   # the model is approximate past the beam: never do worse than the given order
-    return order
+    best = min(states.values(), key=lambda s: s[:2])
+    order, node = [], best[3]
+    while node is not None:
+        order.append(node[0])
+        node = node[1]
+    return order[::-1]
