@@ -1,6 +1,5 @@
 """`aotc bench` on the emulated Cortex-M55 (QEMU mps3-an547) with aotc's generic kernels."""
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -114,12 +113,12 @@ def test_target_without_board():
         bench_mod.bench(build_demo_model(), target="generic")
 
 
-@pytest.mark.skipif(not os.environ.get("CMSIS_NN_PATH"), reason="CMSIS_NN_PATH not set")
-def test_exact_litert_on_cmsis_nn_is_bit_exact_on_the_m55():
+@needs_tools
+def test_exact_litert_on_cmsis_nn_is_bit_exact_on_the_m55(cmsis_nn_path):
     """ad01 through CMSIS-NN differs from LiteRT (FULLY_CONNECTED rounding); --exact litert routes those
     ops to the generic kernels and the emulated target then matches LiteRT bit for bit."""
     path = shared_model("ad01_int8.tflite")
-    plain = bench_mod.bench(path, target="m55", cmsis_nn=os.environ["CMSIS_NN_PATH"], reference="litert")
-    exact = bench_mod.bench(path, target="m55", cmsis_nn=os.environ["CMSIS_NN_PATH"], reference="litert",
+    plain = bench_mod.bench(path, target="m55", cmsis_nn=cmsis_nn_path, reference="litert")
+    exact = bench_mod.bench(path, target="m55", cmsis_nn=cmsis_nn_path, reference="litert",
                             exact="litert")
     assert plain.bit_exact is False and exact.bit_exact is True
