@@ -361,7 +361,11 @@ def library_objects(sources, include_dirs, cc: str, cflags: list[str]) -> list[P
             h.update(str(hdr).encode() + b"\0" + hdr.read_bytes())
     entry = cache_dir() / f"cross-{h.hexdigest()[:20]}"
     objs = [entry / f"{i:04d}_{s.stem}.o" for i, s in enumerate(sources)]
-    if (entry / "OK").is_file() and all(o.is_file() for o in objs):
+
+    def complete() -> bool:
+        return (entry / "OK").is_file() and all(o.is_file() for o in objs)
+
+    if complete():
         return objs
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
@@ -371,9 +375,10 @@ def library_objects(sources, include_dirs, cc: str, cflags: list[str]) -> list[P
         (tmp / "OK").write_text("ok\n")
         try:
             tmp.rename(entry)
-        except OSError:   # another run finished first, or a damaged entry is in the way
-            shutil.rmtree(entry, ignore_errors=True)
-            tmp.rename(entry)
+        except OSError:   # another run finished first (keep its entry: it may be linking from it) or a damaged one
+            if not complete():
+                shutil.rmtree(entry, ignore_errors=True)
+                tmp.rename(entry)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return objs
