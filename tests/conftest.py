@@ -25,9 +25,15 @@ SHARED_MODEL_FILES = [
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):
-    """Host builds go to a per-session cache unless the caller chose one."""
+    """Host builds go to a per-session cache unless the caller chose one. pytest-xdist workers share
+    theirs (entries are renamed into place whole), so CMSIS-NN is built once per run, not per worker."""
     if "AOTC_CACHE_DIR" not in os.environ:
-        os.environ["AOTC_CACHE_DIR"] = str(tmp_path_factory.mktemp("aotc-cache"))
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            cache = tmp_path_factory.getbasetemp().parent / "aotc-cache"   # the run's folder, above each worker's
+            cache.mkdir(exist_ok=True)
+        else:
+            cache = tmp_path_factory.mktemp("aotc-cache")
+        os.environ["AOTC_CACHE_DIR"] = str(cache)
     yield
 
 
