@@ -10,8 +10,9 @@ and the output bytes. With `-icount shift=S` every retired instruction advances 
 2^S ns and the system counter ticks at 32 MHz of that clock, so a reading of `t` ticks is
 ceil(t * 125 / 2^(S+2)) instructions; each reading is converted before two are subtracted.
 
-The outputs printed by the emulated target are compared with the reference (LiteRT by default; TFLM
-when the rounding is tflm) for the same input.
+The outputs printed by the emulated target are compared with the reference for the same input: the
+one named, else the interpreter whose arithmetic the build follows (references.choose_reference:
+TFLM for CMSIS-NN builds and rounding tflm, LiteRT for the generic kernels with rounding litert).
 """
 from __future__ import annotations
 
@@ -360,7 +361,11 @@ def library_objects(sources, include_dirs, cc: str, cflags: list[str]) -> list[P
             h.update(str(hdr).encode() + b"\0" + hdr.read_bytes())
     entry = cache_dir() / f"cross-{h.hexdigest()[:20]}"
     objs = [entry / f"{i:04d}_{s.stem}.o" for i, s in enumerate(sources)]
-    if (entry / "OK").is_file() and all(o.is_file() for o in objs):
+
+    def complete() -> bool:
+        return (entry / "OK").is_file() and all(o.is_file() for o in objs)
+
+    if complete():
         return objs
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
@@ -370,9 +375,10 @@ def library_objects(sources, include_dirs, cc: str, cflags: list[str]) -> list[P
         (tmp / "OK").write_text("ok\n")
         try:
             tmp.rename(entry)
-        except OSError:   # another run finished first, or a damaged entry is in the way
-            shutil.rmtree(entry, ignore_errors=True)
-            tmp.rename(entry)
+        except OSError:   # another run finished first (keep its entry: it may be linking from it) or a damaged one
+            if not complete():
+                shutil.rmtree(entry, ignore_errors=True)
+                tmp.rename(entry)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return objs
@@ -479,7 +485,7 @@ def bench(model, target: str = "m55", cmsis_nn: str | os.PathLike | None = None,
     exact="litert" routes the ops where CMSIS-NN differs from LiteRT to the generic kernels."""
     from . import target as targets
     from .compiler import compile as compile_model
-    from .references import open_reference
+    from .references import choose_reference, open_reference
     from .verify import input_sets
 
     if isinstance(model, (str, os.PathLike)) and not Path(model).is_file():
@@ -497,8 +503,6 @@ def bench(model, target: str = "m55", cmsis_nn: str | os.PathLike | None = None,
         raise UsageError(f"target {target} names no cross-compiler (cc in its TOML)")
     cc = _need(cc_name, f"the cross-compiler {cc_name} (Debian packages gcc-arm-none-eabi, libnewlib-arm-none-eabi)")
     _need("qemu-system-arm", "QEMU (Debian package qemu-system-arm)")
-    reference = reference or ("tflm" if rounding == "tflm" else "litert")
-    rounding = rounding or ("tflm" if reference == "tflm" else "litert")
 
     cmsis_path = cmsis_nn or os.environ.get("CMSIS_NN_PATH") or None
     notes = []
@@ -513,6 +517,12 @@ def bench(model, target: str = "m55", cmsis_nn: str | os.PathLike | None = None,
         else:
             notes.append("CMSIS-NN path given but this aotc has no cmsis_nn backend: generic kernels only")
 
+    calls_cmsis_nn = bool(extra_sources) and "cmsis_nn" in tgt.backends
+    named = reference is not None
+    reference, rounding = choose_reference(reference, rounding, calls_cmsis_nn, exact)
+    if not named:
+        notes.append(f"outputs compared with {reference}, whose arithmetic this build follows "
+                     "(--reference names another)")
     if extra_sources:
         compiled = compile_model(model, target=target, rounding=rounding, name=name, measure_code=False,
                                  exact=exact, patches=patches, pools=pools)

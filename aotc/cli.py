@@ -26,7 +26,7 @@ def cmd_compile(a) -> int:
     _check_passes(a)
     if a.more_models or a.shared_arena:
         return _compile_shared(a)
-    c = compile_model(_model_path(a.model), target=a.target, out_dir=a.output, rounding=a.rounding,
+    c = compile_model(_model_path(a.model), target=a.target, out_dir=a.output, rounding=a.rounding or "litert",
                       planner=a.planner, schedule=a.schedule, patches=a.patches, pools=a.pools, name=a.name,
                       arena_limit=a.arena_limit, exact=a.exact,
                       backends=a.backends, io=a.io, disabled_passes=tuple(a.disable_pass))
@@ -165,6 +165,10 @@ def _check_passes(a) -> None:
     resolve(a.disable_pass)
 
 
+REFERENCE_HELP = ("interpreter the outputs are compared with; default: the one whose arithmetic the build "
+                  "follows (tflm for CMSIS-NN calls or --rounding tflm, else litert)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="aotc", description="Ahead-of-time compiler: .tflite -> C99, verified bit-exact")
     p.add_argument("--version", action="version", version=f"aotc {__version__}")
@@ -175,7 +179,8 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--target", default="generic", help="target name (see `aotc targets`)")
         sp.add_argument("--rounding", choices=["litert", "tflm"], default=None,
                         help="arithmetic where the references differ (FULLY_CONNECTED requantization, RELU6, "
-                             "TANH, int16 ADD/SUB/SOFTMAX, MUL multipliers): litert or tflm; default: the reference's")
+                             "TANH, int16 ADD/SUB/SOFTMAX, MUL multipliers): litert or tflm; default: the "
+                             "reference's (litert for compile and plan)")
         sp.add_argument("--io", choices=["caller", "arena"], default="caller",
                         help="caller: kernels use your input/output buffers in place (default); "
                              "arena: inputs and outputs are copied through the arena")
@@ -219,7 +224,7 @@ def parser() -> argparse.ArgumentParser:
     common(v)
     v.add_argument("--inputs", type=int, default=10, help="number of generated input sets")
     v.add_argument("--seed", type=int, default=0)
-    v.add_argument("--reference", choices=["litert", "tflm"], default="litert")
+    v.add_argument("--reference", choices=["litert", "tflm"], default=None, help=REFERENCE_HELP)
     v.add_argument("--reference-model", default=None,
                    help="run the reference on this file instead (e.g. a copy LiteRT accepts)")
     v.add_argument("--input", action="append", default=[], help="a .npy or raw .bin input (repeatable)")
@@ -244,7 +249,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("model", help="the .tflite file")
     b.add_argument("--target", default="m55", help="target with an emulated board (default m55)")
     b.add_argument("--rounding", choices=["litert", "tflm"], default=None,
-                   help="arithmetic where the references differ; default: the reference's")
+                   help="arithmetic where the references differ; default: the reference's if one is named, "
+                        "else litert (tflm for a CMSIS-NN build)")
     b.add_argument("--cmsis-nn", default=None, metavar="PATH",
                    help="CMSIS-NN checkout to build with (default: $CMSIS_NN_PATH; none: generic kernels)")
     b.add_argument("--json", default=None, metavar="FILE", help="write the results as JSON")
@@ -253,8 +259,7 @@ def parser() -> argparse.ArgumentParser:
                    help="patch-based execution: off (default), auto[:P], or K:B (as for compile)")
     b.add_argument("--per-op", action="store_true", help="also count instructions per step (profiling build)")
     b.add_argument("--seed", type=int, default=0, help="seed of the one generated input")
-    b.add_argument("--reference", choices=["litert", "tflm"], default="litert",
-                   help="interpreter the outputs are compared with")
+    b.add_argument("--reference", choices=["litert", "tflm"], default=None, help=REFERENCE_HELP)
     b.add_argument("--reference-model", default=None,
                    help="run the reference on this file instead (e.g. a copy LiteRT accepts)")
     b.add_argument("--timeout", type=float, default=None, help="seconds QEMU may run (default 600)")
@@ -283,8 +288,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    if getattr(args, "rounding", None) is None and hasattr(args, "rounding"):
-        args.rounding = "tflm" if getattr(args, "reference", "litert") == "tflm" else "litert"
     try:
         return args.func(args)
     except AotcError as e:

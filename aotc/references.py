@@ -15,6 +15,19 @@ REFERENCES = ("litert", "tflm")
 TFLM_ARENA_BYTES = 16 << 20
 
 
+def choose_reference(reference: str | None, rounding: str | None, calls_cmsis_nn: bool,
+                     exact: str | None = None) -> tuple[str, str]:
+    """(reference, rounding) of a build, the one rule `verify` and `bench` follow. A named reference
+    wins. Otherwise it is the interpreter whose arithmetic the build follows: TFLM for rounding "tflm"
+    and for CMSIS-NN calls (they round as TFLM does; exact="litert" moves the ops where they differ
+    to the generic kernels), LiteRT for the generic kernels with rounding "litert". An unnamed
+    rounding is the reference's."""
+    if reference is None:
+        follows_tflm = rounding == "tflm" or (calls_cmsis_nn and exact != "litert")
+        reference = "tflm" if follows_tflm else "litert"
+    return reference, rounding or reference
+
+
 @contextlib.contextmanager
 def captured_fds(sink: list):
     """Capture what native code writes to file descriptors 1 and 2 (TFLM prints its errors there);

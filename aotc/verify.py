@@ -27,7 +27,7 @@ from .compiler import Options, compile_graph
 from .errors import BuildError, UsageError
 from .ir import Graph, Tensor, c_type, np_dtype
 from .quant import QRANGE
-from .references import captured_fds, open_reference
+from .references import captured_fds, choose_reference, open_reference
 from .resources import resource_dir
 from .target import load as load_target
 
@@ -476,15 +476,27 @@ def _diff(ours: np.ndarray, ref: np.ndarray, dtype: str) -> tuple[float, int]:
     return float(d.max()) if d.size else 0.0, int((d != 0).sum())
 
 
-def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, reference: str = "litert",
+def check_input_count(inputs: int, input_files=()) -> None:
+    """A verification must compare something: a negative count is a usage error, and so is no input
+    at all (0 generated sets and no files), which would otherwise pass having checked nothing."""
+    if inputs < 0:
+        raise UsageError(f"inputs {inputs}: the number of generated input sets cannot be negative")
+    if inputs == 0 and not input_files:
+        raise UsageError("no inputs: 0 generated input sets and no input files, so nothing would be compared")
+
+
+def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, reference: str | None = None,
            rounding: str | None = None, per_layer: bool = False, input_files=(), reference_model=None,
            extra_cflags=(), sanitize: bool = False, cmsis_nn=None, **compile_options) -> VerifyResult:
     """Compile `model`, run it on the host and compare with the reference. See the module docstring.
     A target whose backends include cmsis_nn is built with CMSIS-NN from `cmsis_nn` (default: env
-    CMSIS_NN_PATH) on its portable C path, so its scratch is planned for no DSP/MVE features."""
+    CMSIS_NN_PATH) on its portable C path, so its scratch is planned for no DSP/MVE features.
+    The reference, unless named, follows the build's arithmetic (references.choose_reference)."""
     if isinstance(model, (str, os.PathLike)) and not Path(model).is_file():
         raise UsageError(f"{model}: no such file")
-    rounding = rounding or ("tflm" if reference == "tflm" else "litert")
+    check_input_count(inputs, input_files)
+    calls_cmsis_nn = "cmsis_nn" in (compile_options.get("backends") or load_target(target).backends)
+    reference, rounding = choose_reference(reference, rounding, calls_cmsis_nn, compile_options.get("exact"))
     graph = reader.read(model, name=compile_options.pop("name", None))
     options = Options(target=target, rounding=rounding, measure_code=False, **compile_options)
     if isinstance(model, (str, os.PathLike)):

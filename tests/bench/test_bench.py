@@ -1,6 +1,5 @@
 """`aotc bench` on the emulated Cortex-M55 (QEMU mps3-an547) with aotc's generic kernels."""
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -114,12 +113,60 @@ def test_target_without_board():
         bench_mod.bench(build_demo_model(), target="generic")
 
 
-@pytest.mark.skipif(not os.environ.get("CMSIS_NN_PATH"), reason="CMSIS_NN_PATH not set")
-def test_exact_litert_on_cmsis_nn_is_bit_exact_on_the_m55():
+@needs_tools
+def test_exact_litert_on_cmsis_nn_is_bit_exact_on_the_m55(cmsis_nn_path):
     """ad01 through CMSIS-NN differs from LiteRT (FULLY_CONNECTED rounding); --exact litert routes those
     ops to the generic kernels and the emulated target then matches LiteRT bit for bit."""
     path = shared_model("ad01_int8.tflite")
-    plain = bench_mod.bench(path, target="m55", cmsis_nn=os.environ["CMSIS_NN_PATH"], reference="litert")
-    exact = bench_mod.bench(path, target="m55", cmsis_nn=os.environ["CMSIS_NN_PATH"], reference="litert",
+    plain = bench_mod.bench(path, target="m55", cmsis_nn=cmsis_nn_path, reference="litert")
+    exact = bench_mod.bench(path, target="m55", cmsis_nn=cmsis_nn_path, reference="litert",
                             exact="litert")
     assert plain.bit_exact is False and exact.bit_exact is True
+
+
+# ---- the reference: the one named, else the one whose arithmetic the build follows ----------------------
+
+def _cli_bench(capsys, tmp_path, *args):
+    out = tmp_path / "r.json"
+    rc = cli_main(["bench", *map(str, args), "--json", str(out)])
+    return rc, capsys.readouterr().out, json.loads(out.read_text())
+
+
+@needs_tools
+def test_cmsis_nn_build_compares_with_tflm_in_the_cli_and_the_api(cmsis_nn_path, capsys, tmp_path):
+    """ad01's FULLY_CONNECTED rounds as TFLM does under CMSIS-NN: the CLI and bench() both compare with
+    TFLM (and say so) unless LiteRT is named, which then reports the mismatch."""
+    path = shared_model("ad01_int8.tflite")
+    api = bench_mod.bench(path, target="m55", cmsis_nn=cmsis_nn_path)
+    assert (api.reference, api.rounding, api.bit_exact) == ("tflm", "tflm", True), api.summary()
+    rc, text, d = _cli_bench(capsys, tmp_path, path, "--target", "m55", "--cmsis-nn", cmsis_nn_path)
+    assert rc == 0 and "outputs vs tflm" in text and "bit-exact" in text
+    assert (d["reference"], d["rounding"], d["bit_exact"]) == (api.reference, api.rounding, api.bit_exact)
+    rc, text, d = _cli_bench(capsys, tmp_path, path, "--target", "m55", "--cmsis-nn", cmsis_nn_path,
+                             "--reference", "litert")
+    assert rc == 1 and "outputs vs litert" in text and "MISMATCH" in text
+    assert (d["reference"], d["bit_exact"]) == ("litert", False)
+
+
+@needs_tools
+def test_rounding_tflm_compares_with_tflm_in_the_cli_and_the_api(capsys, tmp_path):
+    path = shared_model("ad01_int8.tflite")
+    api = bench_mod.bench(path, target="m55", rounding="tflm")
+    assert (api.reference, api.bit_exact) == ("tflm", True), api.summary()
+    rc, text, d = _cli_bench(capsys, tmp_path, path, "--rounding", "tflm")
+    assert rc == 0 and "outputs vs tflm" in text
+    assert (d["reference"], d["rounding"]) == ("tflm", "tflm")
+    rc, text, d = _cli_bench(capsys, tmp_path, path)
+    assert rc == 0 and "outputs vs litert" in text and d["reference"] == "litert"
+
+
+@needs_tools
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["kws_ref_model.tflite", "vww_96_int8.tflite"])
+def test_real_models_on_cmsis_nn_bit_exact_on_the_m55(cmsis_nn_path, capsys, tmp_path, model):
+    """`aotc bench --target m55 --cmsis-nn PATH`: CMSIS-NN's Helium kernels on the emulated M55, bit-exact
+    with TFLM, and mostly CMSIS-NN calls."""
+    rc, text, d = _cli_bench(capsys, tmp_path, shared_model(model), "--target", "m55", "--cmsis-nn", cmsis_nn_path)
+    assert rc == 0, text
+    assert d["bit_exact"] is True and d["reference"] == "tflm"
+    assert d["backend"].startswith("cmsis_nn") and d["instructions"] > 1_000_000

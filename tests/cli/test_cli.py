@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from oputil import fc_chain
@@ -19,8 +20,13 @@ REPORT_KEYS = {"arena_bytes", "lower_bound_bytes", "weights_bytes", "target", "a
 
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
 def aotc(*args, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    # this checkout's aotc, whatever an installed copy points at
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=path)
     return subprocess.run([sys.executable, "-m", "aotc.cli", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)
 
@@ -96,6 +102,29 @@ def test_verify_passes(work):
     assert "PASS" in r.stdout and "bit-exact" in r.stdout
     assert "Traceback" not in r.stderr
     assert sorted(p.name for p in work.iterdir()) == ["fc.tflite"]
+
+
+def test_verify_with_no_inputs_is_an_error_not_a_pass(work):
+    """A CI gate with a mistyped count must not go green having compared nothing."""
+    assert_clean_error(aotc("verify", "fc.tflite", "--inputs", "0", cwd=work), "no inputs", "nothing would be compared")
+    assert_clean_error(aotc("verify", "fc.tflite", "--inputs", "-3", cwd=work), "inputs -3", "negative")
+    assert sorted(p.name for p in work.iterdir()) == ["fc.tflite"]
+
+
+def test_verify_inputs_0_with_an_input_file_compares_that_file(work):
+    np.save(work / "x.npy", np.arange(-4, 4, dtype=np.int8).reshape(1, 8))
+    r = aotc("verify", "fc.tflite", "--inputs", "0", "--input", "x.npy", cwd=work)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 inputs" in r.stdout and "0/4 differ" in r.stdout and "PASS" in r.stdout
+
+
+def test_verify_names_the_reference_it_follows(work):
+    """--rounding tflm compares with TFLM unless --reference names LiteRT."""
+    r = aotc("verify", "fc.tflite", "--inputs", "2", "--rounding", "tflm", cwd=work)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "vs tflm (rounding tflm)" in r.stdout
+    r = aotc("verify", "fc.tflite", "--inputs", "2", "--rounding", "tflm", "--reference", "litert", cwd=work)
+    assert "vs litert (rounding tflm)" in r.stdout
 
 
 def test_inspect(work):

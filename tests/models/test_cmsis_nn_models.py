@@ -1,14 +1,9 @@
 """Every shared model on the m55 target with CMSIS-NN built on the host (its portable C path): bit-exact
-with TFLM, and with LiteRT under exact="litert". Needs a CMSIS-NN checkout in CMSIS_NN_PATH."""
-import os
-
+with TFLM, and with LiteRT under exact="litert". Needs a CMSIS-NN checkout (the cmsis_nn_path fixture)."""
 import pytest
 
 import aotc
 from conftest import SHARED_MODEL_FILES, shared_model
-
-CMSIS_NN = os.environ.get("CMSIS_NN_PATH")
-needs_cmsis = pytest.mark.skipif(not CMSIS_NN, reason="CMSIS_NN_PATH not set")
 
 MODELS = SHARED_MODEL_FILES
 
@@ -17,27 +12,24 @@ def _debug_flag(model):
     return f"-D{aotc.compile(shared_model(model), target='m55', measure_code=False).name.upper()}_DEBUG"
 
 
-@needs_cmsis
 @pytest.mark.parametrize("model", MODELS)
-def test_bit_exact_with_tflm(model):
-    res = aotc.verify(shared_model(model), target="m55", inputs=6, reference="tflm", cmsis_nn=CMSIS_NN,
+def test_bit_exact_with_tflm(cmsis_nn_path, model):
+    res = aotc.verify(shared_model(model), target="m55", inputs=6, reference="tflm", cmsis_nn=cmsis_nn_path,
                       extra_cflags=[_debug_flag(model)])
     assert res.bit_exact, res.summary()
 
 
-@needs_cmsis
 @pytest.mark.parametrize("model", MODELS)
-def test_bit_exact_with_litert_when_exact_litert(model):
-    res = aotc.verify(shared_model(model), target="m55", inputs=6, reference="litert", cmsis_nn=CMSIS_NN,
+def test_bit_exact_with_litert_when_exact_litert(cmsis_nn_path, model):
+    res = aotc.verify(shared_model(model), target="m55", inputs=6, reference="litert", cmsis_nn=cmsis_nn_path,
                       exact="litert")
     assert res.bit_exact, res.summary()
 
 
-@needs_cmsis
-def test_ad01_fully_connected_differs_from_litert_without_exact():
+def test_ad01_fully_connected_differs_from_litert_without_exact(cmsis_nn_path):
     """CMSIS-NN's FULLY_CONNECTED rounds like TFLM: against LiteRT it is off by up to 2 LSB on ad01."""
     res = aotc.verify(shared_model("ad01_int8.tflite"), target="m55", inputs=4, reference="litert",
-                      cmsis_nn=CMSIS_NN)
+                      cmsis_nn=cmsis_nn_path)
     assert not res.bit_exact and res.outputs[0].max_abs_diff <= 2, res.summary()
 
 
@@ -62,13 +54,12 @@ def test_every_op_of_the_shared_models_goes_to_cmsis_nn(model):
             assert call.includes == ("arm_nnfunctions.h",)
 
 
-@needs_cmsis
 @pytest.mark.parametrize("kind,conv_padding", [("CONV_2D", 1), ("CONV_2D", 0), ("DEPTHWISE_CONV_2D", 1)])
-def test_folded_pad_explicit_padding_on_cmsis_nn(kind, conv_padding):
+def test_folded_pad_explicit_padding_on_cmsis_nn(cmsis_nn_path, kind, conv_padding):
     """A PAD folded into the convolution (asymmetric explicit padding) through CMSIS-NN's kernels."""
     from models.test_passes_models import _pad_conv
     model = _pad_conv(kind, conv_padding=conv_padding)
     compiled = aotc.compile(model, target="m55")
     assert [c.op.kind for c in compiled.calls] == [kind] and compiled.calls[0].backend == "cmsis_nn"
-    res = aotc.verify(model, target="m55", inputs=4, reference="tflm")
+    res = aotc.verify(model, target="m55", inputs=4, reference="tflm", cmsis_nn=cmsis_nn_path)
     assert res.bit_exact, res.summary()

@@ -1,6 +1,5 @@
 """cmsis_nn backend: one-op models per lowered op and parameter set, built with CMSIS-NN on the host
-(its portable C path) and bit-exact with TFLM. Needs a CMSIS-NN checkout in CMSIS_NN_PATH."""
-import os
+(its portable C path) and bit-exact with TFLM. Needs a CMSIS-NN checkout (the cmsis_nn_path fixture)."""
 import re
 import shutil
 import subprocess
@@ -18,16 +17,12 @@ from test_fully_connected import fc_model
 from test_pool import pool_model
 from test_softmax import softmax_model
 
-CMSIS_NN = os.environ.get("CMSIS_NN_PATH")
-needs_cmsis = pytest.mark.skipif(not CMSIS_NN, reason="CMSIS_NN_PATH not set")
-
-
 def lowered(model, target="m55", **kw):
     c = aotc.compile(model, target=target, measure_code=False, **kw)
     return [call for call in c.calls if not call.alias]
 
 
-def check(model, fn, inputs=4, target="m55"):
+def check(cmsis_nn_path, model, fn, inputs=4, target="m55"):
     """The op goes to CMSIS-NN `fn` and the host build is bit-exact with TFLM, with the -D<NAME>_DEBUG
     scratch checks of init compiled in (init fails if a planned scratch buffer is short). Ops the m55
     gives to aotc's faster Helium kernels are checked on a DSP target (cortex-m33), which keeps them
@@ -35,7 +30,7 @@ def check(model, fn, inputs=4, target="m55"):
     calls = lowered(model, target=target)
     assert [c.function for c in calls] == [fn], [(c.backend, c.function, c.note) for c in calls]
     name = aotc.compile(model, target=target, measure_code=False).name
-    return assert_exact(model, inputs=inputs, reference="tflm", target=target, cmsis_nn=CMSIS_NN,
+    return assert_exact(model, inputs=inputs, reference="tflm", target=target, cmsis_nn=cmsis_nn_path,
                         extra_cflags=[f"-D{name.upper()}_DEBUG"])
 
 
@@ -68,49 +63,45 @@ CONV_CASES = {
 GATHERED = {"3x3_same", "3x3_valid_stride2_relu", "dilated", "no_bias"}
 
 
-@needs_cmsis
 @pytest.mark.parametrize("case", list(CONV_CASES))
-def test_conv_s8(case):
+def test_conv_s8(cmsis_nn_path, case):
     model = conv_model(**CONV_CASES[case])
-    check(model, "aotc_cmsis_conv_s8" if case in GATHERED else "arm_convolve_wrapper_s8")
+    check(cmsis_nn_path, model, "aotc_cmsis_conv_s8" if case in GATHERED else "arm_convolve_wrapper_s8")
     if case in GATHERED:   # the DSP build keeps CMSIS-NN's own convolution
-        check(model, "arm_convolve_wrapper_s8", target="cortex-m33")
+        check(cmsis_nn_path, model, "arm_convolve_wrapper_s8", target="cortex-m33")
 
 
-@needs_cmsis
 @pytest.mark.parametrize("kw", [dict(c=1, k=(10, 4), h=13, w=6, stride=(2, 2), out_c=16),
                                 dict(c=3, h=9, w=11, stride=(2, 2), pad="SAME", act="RELU6"),
                                 dict(c=7, k=(3, 5), h=6, w=9, dil=(2, 1)),
                                 dict(c=16, h=6, w=6, stride=(2, 2)),
                                 dict(c=17, h=6, w=6)])
-def test_conv_gather_narrow_rows(kw):
+def test_conv_gather_narrow_rows(cmsis_nn_path, kw):
     """Narrow kernel rows (first layers, 16-channel 3x3): the m55 gathers whole kernel rows and calls
     CMSIS-NN's GEMM as arm_convolve_s8 does; bit-exact with TFLM, odd sizes, stride, dilation,
     padding at every edge. Rows above 48 bytes keep CMSIS-NN's own gather."""
     k_w = kw.get("k", (3, 3))[1]
-    check(conv_model(**kw), "aotc_cmsis_conv_s8" if k_w * kw["c"] <= 48 else "arm_convolve_wrapper_s8")
+    check(cmsis_nn_path, conv_model(**kw), "aotc_cmsis_conv_s8" if k_w * kw["c"] <= 48 else "arm_convolve_wrapper_s8")
 
 
-@needs_cmsis
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
                     reason="needs arm-none-eabi-gcc and qemu-system-arm")
 @pytest.mark.parametrize("kw", [dict(c=1, k=(10, 4), h=13, w=6, stride=(2, 2), out_c=16),
                                 dict(c=3, h=9, w=11, stride=(2, 2), pad="SAME", act="RELU6"),
                                 dict(c=7, k=(3, 5), h=6, w=9, dil=(2, 1)),
                                 dict(c=16, h=7, w=6, stride=(2, 2), pad="SAME")])
-def test_conv_gather_narrow_rows_on_the_m55(kw):
+def test_conv_gather_narrow_rows_on_the_m55(cmsis_nn_path, kw):
     """The gather's Helium copies and fills (predicated, 16 bytes a step) on the emulated M55."""
     from aotc.bench import bench
-    r = bench(conv_model(**kw), target="m55", cmsis_nn=CMSIS_NN, reference="tflm")
+    r = bench(conv_model(**kw), target="m55", cmsis_nn=cmsis_nn_path, reference="tflm")
     assert r.bit_exact is True, r.summary()
 
 
-@needs_cmsis
 @pytest.mark.parametrize("bias_dtype", ["int64", "int32"])
-def test_conv_s16(bias_dtype):
+def test_conv_s16(cmsis_nn_path, bias_dtype):
     opts = {"QuantizedBiasType": 2} if bias_dtype == "int32" else None     # TensorType INT32
-    check(conv_model("int16", bias_dtype=bias_dtype, stride=(2, 1), options=opts, version=8 if opts else None),
-          "arm_convolve_wrapper_s16")
+    model = conv_model("int16", bias_dtype=bias_dtype, stride=(2, 1), options=opts, version=8 if opts else None)
+    check(cmsis_nn_path, model, "arm_convolve_wrapper_s16")
 
 
 # ---- DEPTHWISE_CONV_2D ------------------------------------------------------------------------------
@@ -124,38 +115,33 @@ DW_CASES = {
 }
 
 
-@needs_cmsis
 @pytest.mark.parametrize("case", list(DW_CASES))
-def test_depthwise_s8(case):
+def test_depthwise_s8(cmsis_nn_path, case):
     model = conv_model(kind="DEPTHWISE_CONV_2D", **DW_CASES[case])
     multiplier = DW_CASES[case].get("mult", 1) > 1
-    check(model, "arm_depthwise_conv_wrapper_s8", target="cortex-m33" if multiplier else "m55")
+    check(cmsis_nn_path, model, "arm_depthwise_conv_wrapper_s8", target="cortex-m33" if multiplier else "m55")
 
 
-@needs_cmsis
 @pytest.mark.parametrize("k", [(3, 3), (2, 4)])
-def test_depthwise_s16(k):
-    check(conv_model("int16", kind="DEPTHWISE_CONV_2D", c=4, k=k), "arm_depthwise_conv_wrapper_s16")
+def test_depthwise_s16(cmsis_nn_path, k):
+    check(cmsis_nn_path, conv_model("int16", kind="DEPTHWISE_CONV_2D", c=4, k=k), "arm_depthwise_conv_wrapper_s16")
 
 
 # ---- FULLY_CONNECTED --------------------------------------------------------------------------------
 
-@needs_cmsis
 @pytest.mark.parametrize("per_channel", [False, True])
 @pytest.mark.parametrize("act", ["NONE", "RELU"])
-def test_fc_s8(per_channel, act):
+def test_fc_s8(cmsis_nn_path, per_channel, act):
     fn = "arm_fully_connected_per_channel_s8" if per_channel else "arm_fully_connected_s8"
-    check(fc_model(per_channel=per_channel, act=act, batches=2), fn)
+    check(cmsis_nn_path, fc_model(per_channel=per_channel, act=act, batches=2), fn)
 
 
-@needs_cmsis
-def test_fc_s8_no_bias():
-    check(fc_model(bias=False, depth=16), "arm_fully_connected_per_channel_s8")
+def test_fc_s8_no_bias(cmsis_nn_path):
+    check(cmsis_nn_path, fc_model(bias=False, depth=16), "arm_fully_connected_per_channel_s8")
 
 
-@needs_cmsis
-def test_fc_s16():
-    check(fc_model("int16", per_channel=False, depth=20, units=9), "arm_fully_connected_s16")
+def test_fc_s16(cmsis_nn_path):
+    check(cmsis_nn_path, fc_model("int16", per_channel=False, depth=20, units=9), "arm_fully_connected_s16")
 
 
 def test_fc_kernel_sums_in_flash_for_mve():
@@ -204,49 +190,43 @@ def test_cmsis_structs_are_static_const_unless_they_point_at_scratch(tmp_path):
 
 # ---- pooling ----------------------------------------------------------------------------------------
 
-@needs_cmsis
 @pytest.mark.parametrize("kind,fn", [("AVERAGE_POOL_2D", "arm_avgpool"), ("MAX_POOL_2D", "arm_max_pool")])
 @pytest.mark.parametrize("dtype", ["int8", "int16"])
 @pytest.mark.parametrize("pad,act", [("SAME", "NONE"), ("VALID", "RELU6")])
-def test_pool(kind, fn, dtype, pad, act):
-    check(pool_model(kind, dtype, pad=pad, act=act), f"{fn}_{'s16' if dtype == 'int16' else 's8'}")
+def test_pool(cmsis_nn_path, kind, fn, dtype, pad, act):
+    check(cmsis_nn_path, pool_model(kind, dtype, pad=pad, act=act), f"{fn}_{'s16' if dtype == 'int16' else 's8'}")
 
 
 # ---- SOFTMAX ----------------------------------------------------------------------------------------
 
-@needs_cmsis
 @pytest.mark.parametrize("beta", [1.0, 0.5])
-def test_softmax_s8(beta):
-    check(softmax_model("int8", shape=(3, 10), beta=beta), "arm_softmax_s8", target="cortex-m33")
+def test_softmax_s8(cmsis_nn_path, beta):
+    check(cmsis_nn_path, softmax_model("int8", shape=(3, 10), beta=beta), "arm_softmax_s8", target="cortex-m33")
 
 
-@needs_cmsis
-def test_softmax_s8_s16():
-    check(softmax_model("int8", out_dtype="int16"), "arm_softmax_s8_s16", target="cortex-m33")
+def test_softmax_s8_s16(cmsis_nn_path):
+    check(cmsis_nn_path, softmax_model("int8", out_dtype="int16"), "arm_softmax_s8_s16", target="cortex-m33")
 
 
-@needs_cmsis
-def test_softmax_s16():
-    check(softmax_model("int16", q_in=(0.001, 0)), "arm_softmax_s16")
+def test_softmax_s16(cmsis_nn_path):
+    check(cmsis_nn_path, softmax_model("int16", q_in=(0.001, 0)), "arm_softmax_s16")
 
 
 # ---- ADD / MUL --------------------------------------------------------------------------------------
 
-@needs_cmsis
 @pytest.mark.parametrize("kind", ["ADD", "MUL"])
 @pytest.mark.parametrize("act", ["NONE", "RELU"])
-def test_elementwise_s8(kind, act):
+def test_elementwise_s8(cmsis_nn_path, kind, act):
     # the m55 runs int8 ADD of equal shapes in aotc's table kernel: CMSIS-NN's is checked on a DSP target
-    check(binary_model(kind, "int8", act=act), f"arm_elementwise_{kind.lower()}_s8",
+    check(cmsis_nn_path, binary_model(kind, "int8", act=act), f"arm_elementwise_{kind.lower()}_s8",
           target="cortex-m33" if kind == "ADD" else "m55")
 
 
-@needs_cmsis
 @pytest.mark.parametrize("kind", ["ADD", "MUL"])
-def test_elementwise_s16(kind):
+def test_elementwise_s16(cmsis_nn_path, kind):
     model = binary_model(kind, "int16", scales=(0.0005, 0.0003, 0.0006 if kind == "ADD" else 0.004),
                          zps=(0, 0, 0), pot_scale_int16=False if kind == "ADD" else None)
-    check(model, f"arm_elementwise_{kind.lower()}_s16")
+    check(cmsis_nn_path, model, f"arm_elementwise_{kind.lower()}_s16")
 
 
 # ---- fallbacks, exact="litert", sources --------------------------------------------------------------
@@ -267,12 +247,11 @@ def test_exact_litert_routes_fc_to_generic_c():
     assert call.backend == "cmsis_nn"
 
 
-@needs_cmsis
-def test_exact_litert_bit_exact_with_litert():
+def test_exact_litert_bit_exact_with_litert(cmsis_nn_path):
     model = fc_model("int16", depth=32, units=32, per_channel=False, seed=3, out_scale=0.003)
-    mixed = aotc.verify(model, target="m55", reference="litert", cmsis_nn=CMSIS_NN, inputs=8)
+    mixed = aotc.verify(model, target="m55", reference="litert", cmsis_nn=cmsis_nn_path, inputs=8)
     assert not mixed.bit_exact, "test model does not separate the two roundings"
-    assert_exact(model, inputs=8, reference="litert", target="m55", cmsis_nn=CMSIS_NN, exact="litert")
+    assert_exact(model, inputs=8, reference="litert", target="m55", cmsis_nn=cmsis_nn_path, exact="litert")
 
 
 def test_scratch_sizes_follow_features():
@@ -294,9 +273,8 @@ def test_sources_errors(tmp_path):
         cmsis_nn.sources(tmp_path / "missing")
 
 
-@needs_cmsis
-def test_sources():
-    files, incs = cmsis_nn.sources(CMSIS_NN)
+def test_sources(cmsis_nn_path):
+    files, incs = cmsis_nn.sources(cmsis_nn_path)
     assert any(f.name == "arm_convolve_wrapper_s8.c" for f in files)
     assert not any(f.stem.endswith("_f32") for f in files)
     assert (incs[0] / "arm_nnfunctions.h").is_file()
@@ -308,13 +286,12 @@ def test_verify_without_cmsis_nn_is_a_usage_error(monkeypatch):
         aotc.verify(fc_model(), target="m55", inputs=1)
 
 
-@needs_cmsis
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="needs arm-none-eabi-gcc")
-def test_mve_output_refuses_a_build_without_helium(tmp_path):
+def test_mve_output_refuses_a_build_without_helium(cmsis_nn_path, tmp_path):
     c = aotc.compile(fc_model(per_channel=False, depth=16, units=5), target="m55", out_dir=tmp_path,
                      measure_code=False)
     base = ["arm-none-eabi-gcc", "-mthumb", "-mfloat-abi=hard", "-std=c99", "-O2", "-c",
-            str(c.out_dir / f"{c.name}.c"), "-I", str(c.out_dir), "-isystem", f"{CMSIS_NN}/Include",
+            str(c.out_dir / f"{c.name}.c"), "-I", str(c.out_dir), "-isystem", f"{cmsis_nn_path}/Include",
             "-o", str(tmp_path / "o.o")]
     ok = subprocess.run(base[:1] + ["-mcpu=cortex-m55"] + base[1:], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr

@@ -706,12 +706,10 @@ def test_generated_c_compiles_without_warnings_for_cortex_m(generated, which, tm
 
 
 @pytest.mark.parametrize("which", SHARED)
-def test_cmsis_nn_target_output_compiles_without_warnings(which, tmp_path):
+def test_cmsis_nn_target_output_compiles_without_warnings(cmsis_nn_path, which, tmp_path):
     """The m55 target's output (CMSIS-NN calls) under the same flags, for gcc, clang and the M55;
     CMSIS-NN's own headers are the user's, so they come in with -isystem."""
-    path = os.environ.get("CMSIS_NN_PATH")
-    if not path:
-        pytest.skip("CMSIS_NN_PATH not set")
+    path = cmsis_nn_path
     need_arm()
     c = aotc.compile(SHARED_MODELS / which, target="m55", out_dir=tmp_path / "gen")
     d = c.out_dir
@@ -724,13 +722,11 @@ def test_cmsis_nn_target_output_compiles_without_warnings(which, tmp_path):
 
 
 @pytest.mark.parametrize("header", CMSIS_HEADERS)
-def test_cmsis_glue_header_compiles_alone(header, tmp_path):
+def test_cmsis_glue_header_compiles_alone(cmsis_nn_path, header, tmp_path):
     """The CMSIS-NN glue headers on their own with CMSIS-NN's headers, for gcc, clang and every Arm CPU
     (the M55 compiles their Helium paths); the shared models reach them from generated code in
     test_cmsis_nn_target_output_compiles_without_warnings."""
-    path = os.environ.get("CMSIS_NN_PATH")
-    if not path:
-        pytest.skip("CMSIS_NN_PATH not set")
+    path = cmsis_nn_path
     need_arm()
     src = tmp_path / "alone.c"
     src.write_text(f'#include "aotc/{header}"\n')

@@ -4,7 +4,6 @@ trails; and CMSIS-NN convolution chains that overlap, bit-exact on the host (CMS
 on the emulated Cortex-M55 (its Helium path)."""
 from __future__ import annotations
 
-import os
 import shutil
 
 import numpy as np
@@ -16,10 +15,6 @@ from aotc.memory.liveness import Buffer, lower_bound
 from aotc.memory.overlap import raster_trail
 from aotc.memory.planners import HEURISTICS, PLANNERS, arena_size
 from oputil import ModelBuilder, assert_exact, rng_weights
-
-CMSIS_NN = os.environ.get("CMSIS_NN_PATH")
-needs_cmsis = pytest.mark.skipif(not CMSIS_NN, reason="CMSIS_NN_PATH not set")
-
 
 # ---- the trail, against a simulation --------------------------------------------------------------
 
@@ -155,15 +150,13 @@ def test_m55_plan_overlaps_the_chain():
     assert c.plan.arena_size < arena_size(apart, PLANNERS["best"](apart))
 
 
-@needs_cmsis
-def test_overlapping_chain_bit_exact_on_cmsis_nn_c_path():
-    assert_exact(conv_chain_model(), inputs=4, reference="tflm", target="m55", cmsis_nn=CMSIS_NN)
+def test_overlapping_chain_bit_exact_on_cmsis_nn_c_path(cmsis_nn_path):
+    assert_exact(conv_chain_model(), inputs=4, reference="tflm", target="m55", cmsis_nn=cmsis_nn_path)
 
 
-@needs_cmsis
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
                     reason="needs arm-none-eabi-gcc and qemu-system-arm")
-def test_overlapping_chain_bit_exact_on_the_m55():
+def test_overlapping_chain_bit_exact_on_the_m55(cmsis_nn_path):
     from aotc.bench import bench
-    r = bench(conv_chain_model(), target="m55", cmsis_nn=CMSIS_NN, reference="tflm")
+    r = bench(conv_chain_model(), target="m55", cmsis_nn=cmsis_nn_path, reference="tflm")
     assert r.bit_exact is True, r.summary()

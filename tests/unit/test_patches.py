@@ -3,7 +3,6 @@ its sub-window with adjusted padding. Bit-exact end to end for every stage lengt
 tried, and below the layer-by-layer lower bound on the VWW-style shared models."""
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -102,13 +101,11 @@ def test_vww_style_models_go_below_the_layer_by_layer_bound(model, ref):
     assert res.bit_exact, res.summary()
 
 
-def test_patches_with_cmsis_nn():
+def test_patches_with_cmsis_nn(cmsis_nn_path):
     path = MODELS / "vww_96_int8.tflite"
-    if not os.environ.get("CMSIS_NN_PATH"):
-        pytest.skip("CMSIS_NN_PATH not set")
     if not path.is_file():
         pytest.skip("vww_96_int8.tflite not in ../shared/models")
-    res = aotc.verify(path, target="m55", reference="tflm", inputs=2, patches="auto")
+    res = aotc.verify(path, target="m55", reference="tflm", inputs=2, patches="auto", cmsis_nn=cmsis_nn_path)
     assert res.bit_exact, res.summary()
 
 
@@ -215,25 +212,22 @@ def test_patch_budget_is_respected_and_parsed():
         aotc.compile(model, patches="auto:lots", measure_code=False)
 
 
-@pytest.mark.skipif(not os.environ.get("CMSIS_NN_PATH"), reason="CMSIS_NN_PATH not set")
-def test_streamed_residual_blocks_on_cmsis_nn_c_path():
+def test_streamed_residual_blocks_on_cmsis_nn_c_path(cmsis_nn_path):
     assert_exact(residual_model(h=16, w=16), inputs=3, reference="tflm", target="m55",
-                 cmsis_nn=os.environ["CMSIS_NN_PATH"], patches="auto")
+                 cmsis_nn=cmsis_nn_path, patches="auto")
 
 
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
                     reason="needs arm-none-eabi-gcc and qemu-system-arm")
 @pytest.mark.parametrize("cmsis", [False, True])
 @pytest.mark.parametrize("size", [16, 24])
-def test_streamed_residual_blocks_on_the_m55(cmsis, size):
+def test_streamed_residual_blocks_on_the_m55(request, cmsis, size):
     """The line-buffer moves (Helium copies) and in-place writes on the emulated M55, with the
     generic kernels and with CMSIS-NN's Helium kernels: block 1 over its input (16), the whole
     network from the input (24)."""
     from aotc.bench import bench
-    nn = os.environ.get("CMSIS_NN_PATH")
-    if cmsis and not nn:
-        pytest.skip("CMSIS_NN_PATH not set")
-    r = bench(residual_model(h=size, w=size), target="m55", cmsis_nn=nn if cmsis else None,
+    nn = request.getfixturevalue("cmsis_nn_path") if cmsis else None
+    r = bench(residual_model(h=size, w=size), target="m55", cmsis_nn=nn,
               reference="tflm" if cmsis else "litert", patches="auto")
     assert r.bit_exact is True, r.summary()
 
@@ -287,25 +281,22 @@ def test_every_stage_of_a_residual_network_is_bit_exact(monkeypatch, way, band, 
     assert in_place or way == "recompute" or projection
 
 
-@pytest.mark.skipif(not os.environ.get("CMSIS_NN_PATH"), reason="CMSIS_NN_PATH not set")
 @pytest.mark.parametrize("projection", [False, True])
 @pytest.mark.parametrize("way", ["stream", "recompute"])
-def test_every_stage_on_cmsis_nn(monkeypatch, way, projection):
+def test_every_stage_on_cmsis_nn(cmsis_nn_path, monkeypatch, way, projection):
     """The same with CMSIS-NN's kernels (their C path on the host) and aotc's gather."""
     from aotc import compiler
     model = residual_model(h=11, w=9, projection=projection)
     for i, j in _every_stage(model, "m55"):
         monkeypatch.setattr(compiler.patches, "choose", _forced(i, j, 3, way))
-        assert_exact(model, inputs=1, patches="1:1", target="m55", reference="tflm",
-                     cmsis_nn=os.environ["CMSIS_NN_PATH"])
+        assert_exact(model, inputs=1, patches="1:1", target="m55", reference="tflm", cmsis_nn=cmsis_nn_path)
 
 
-@pytest.mark.skipif(not os.environ.get("CMSIS_NN_PATH"), reason="CMSIS_NN_PATH not set")
-def test_cmsis_nn_add_runs_in_place_and_joins_stages_on_a_dsp_target():
+def test_cmsis_nn_add_runs_in_place_and_joins_stages_on_a_dsp_target(cmsis_nn_path):
     """On the Cortex-M33 the residual ADDs are CMSIS-NN's arm_elementwise_add_s8, which may run in
     place: layer by layer it writes over an input, and in bands it closes a stage."""
     model = residual_model(h=16, w=16)
-    nn = os.environ["CMSIS_NN_PATH"]
+    nn = cmsis_nn_path
     c = aotc.compile(model, target="cortex-m33", measure_code=False)
     adds = [call for call in c.calls if call.op.kind == "ADD"]
     assert adds and all(a.function == "arm_elementwise_add_s8" for a in adds)
