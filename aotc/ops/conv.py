@@ -5,7 +5,8 @@ import numpy as np
 
 from ..ir import Graph, Op
 from .registry import (OpDef, activation, conv_out_size, conv_padding, expect_dtype, expect_inputs,
-                       expect_quantized, expect_rank, expect_shape, op, padding)
+                       expect_quantized, expect_rank, expect_shape, expect_window_fits, expect_window_params,
+                       op, padding, window_padding)
 
 TYPES = {  # input dtype -> (filters, allowed bias types, output)
     "int8": (("int8", "int4"), ("int32",), "int8"),
@@ -31,10 +32,8 @@ def _common_attrs(opts) -> dict:
 def _check_geometry(op: Op, k_h: int, k_w: int, out_c: int) -> tuple[int, int, int, int]:
     """Checks strides, dilations, padding and the output shape; returns (out_h, out_w, in_h, in_w)."""
     a = op.attrs
-    x, y = op.inputs[0], op.outputs[0]
-    for key in ("stride_h", "stride_w", "dilation_h", "dilation_w"):
-        if a[key] <= 0:
-            raise op.error(f"{key} must be positive, got {a[key]}")
+    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    expect_window_params(op, ("stride_h", "stride_w", "dilation_h", "dilation_w"))
     if a["padding"] not in ("SAME", "VALID"):
         raise op.error(f"padding {a['padding']} is not supported")
     if a["activation"] not in ACTS:
@@ -49,6 +48,9 @@ def _check_geometry(op: Op, k_h: int, k_w: int, out_c: int) -> tuple[int, int, i
                        f"padding does not fit the {in_h}x{in_w} input", x)
     expect_rank(op, y, 4)
     expect_shape(op, y, (batches, out_h, out_w, out_c))
+    pad_h, pad_w = window_padding(op, k_h, k_w)
+    expect_window_fits(op, "height", in_h, k_h, a["stride_h"], a["dilation_h"], pad_h, out_h, w)
+    expect_window_fits(op, "width", in_w, k_w, a["stride_w"], a["dilation_w"], pad_w, out_w, w)
     return out_h, out_w, in_h, in_w
 
 
