@@ -5,7 +5,8 @@ import numpy as np
 
 from ..ir import Graph, Op
 from .registry import (OpDef, activation, conv_out_size, conv_padding, expect_dtype, expect_inputs,
-                       expect_quantized, expect_rank, expect_shape, expect_window_fits, expect_window_params,
+                       expect_nonempty, expect_quantized, expect_rank, expect_shape,
+                       expect_window_fits, expect_window_params,
                        op, padding, window_padding)
 
 TYPES = {  # input dtype -> (filters, allowed bias types, output)
@@ -39,8 +40,8 @@ def _check_geometry(op: Op, k_h: int, k_w: int, out_c: int) -> tuple[int, int, i
     if a["activation"] not in ACTS:
         raise op.error(f"fused activation {a['activation']} is not supported")
     batches, in_h, in_w, _ = x.shape
-    if min(x.shape) <= 0 or k_h <= 0 or k_w <= 0:
-        raise op.error(f"empty input {list(x.shape)} or filter {k_h}x{k_w}", x)
+    expect_nonempty(op, x, "input")
+    expect_nonempty(op, w, "filter")
     out_h = conv_out_size(in_h, k_h, a["stride_h"], a["dilation_h"], a["padding"])
     out_w = conv_out_size(in_w, k_w, a["stride_w"], a["dilation_w"], a["padding"])
     if out_h <= 0 or out_w <= 0:
@@ -109,7 +110,8 @@ class Conv2D(OpDef):
         x, w, b = op.inputs[0], op.inputs[1], op.input(2)
         out_c, k_h, k_w, wc = w.shape
         in_c = x.shape[3]
-        if wc <= 0 or out_c <= 0 or in_c % wc:
+        expect_nonempty(op, w, "filter")
+        if in_c % wc:
             raise op.error(f"input depth {in_c} is not a multiple of the filter depth {wc}", w)
         groups = in_c // wc
         if out_c % groups:
@@ -153,6 +155,7 @@ class DepthwiseConv2D(OpDef):
         x, w, b = op.inputs[0], op.inputs[1], op.input(2)
         one, k_h, k_w, out_c = w.shape
         in_c = x.shape[3]
+        expect_nonempty(op, w, "filter")
         if one != 1:
             raise op.error(f"depthwise filter must be [1, h, w, channels], got {list(w.shape)}", w)
         if w.dtype == "int4" and x.dtype != "int8":

@@ -84,6 +84,13 @@ def expect_dtype(op: Op, t: Tensor, *dtypes: str) -> None:
         raise op.error(f"type {t.dtype} is not supported (supported: {', '.join(dtypes)})", t)
 
 
+def expect_nonempty(op: Op, t: Tensor, what: str) -> None:
+    """Zero-size tensors are refused, naming the tensor at fault (a constant filter escapes the
+    reader's check of activations)."""
+    if 0 in t.shape:
+        raise op.error(f"{what} of shape {list(t.shape)} has no elements", t)
+
+
 def expect_quantized(op: Op, t: Tensor) -> None:
     if t.dtype in ("int8", "int16", "uint8") and t.quant is None:
         raise op.error(f"{t.dtype} tensor has no quantization parameters", t)

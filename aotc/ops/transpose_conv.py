@@ -6,7 +6,8 @@ import numpy as np
 
 from ..ir import Graph, Op
 from .registry import (OpDef, activation, conv_out_size, conv_padding, expect_dtype, expect_inputs,
-                       expect_quantized, expect_rank, expect_shape, expect_window_fits, expect_window_params,
+                       expect_nonempty, expect_quantized, expect_rank, expect_shape,
+                       expect_window_fits, expect_window_params,
                        op, padding)
 
 TYPES = {  # input dtype -> (filter, allowed bias types, output)
@@ -86,8 +87,8 @@ class TransposeConv(OpDef):
             raise op.error(f"fused activation {a['activation']} is not supported")
         out_c, k_h, k_w, wc = w.shape
         n, in_h, in_w, in_c = x.shape
-        if min(x.shape) <= 0 or min(w.shape) <= 0 or min(y.shape) <= 0:
-            raise op.error(f"empty input {list(x.shape)}, filter {list(w.shape)} or output {list(y.shape)}", x)
+        for t, what in ((x, "input"), (w, "filter"), (y, "output")):
+            expect_nonempty(op, t, what)
         if wc != in_c:
             raise op.error(f"filter depth {wc} differs from the input depth {in_c}", w)
         if y.shape[0] != n or y.shape[3] != out_c:
