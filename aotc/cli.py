@@ -285,6 +285,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+_received: list[int] = []   # the stop signal this run received, if any
 
 
 def _interrupt(signum, frame):
@@ -292,6 +293,7 @@ def _interrupt(signum, frame):
     temporary folders on any exception runs; further signals are ignored while it does."""
     for s in STOP_SIGNALS:
         signal.signal(s, signal.SIG_IGN)
+    _received.append(signum)
     raise KeyboardInterrupt(signum)
 
 
@@ -310,19 +312,19 @@ def _signals_interrupt():
             signal.signal(s, handler)
 
 
-def interrupted(e: KeyboardInterrupt) -> int:
+def interrupted(signum: int) -> int:
     """One line and the shell's status for death by that signal (130 for SIGINT, 143 for SIGTERM)."""
-    signum = e.args[0] if e.args and isinstance(e.args[0], int) else signal.SIGINT
     print(f"aotc: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
     return 128 + signum
 
 
 def main(argv=None) -> int:
+    _received.clear()
     with _signals_interrupt():
         try:
             return _run(argv)
         except KeyboardInterrupt as e:   # also while parsing arguments or importing a command's modules
-            return interrupted(e)
+            return interrupted(e.args[0] if e.args and isinstance(e.args[0], int) else signal.SIGINT)
 
 
 def _run(argv) -> int:
@@ -339,6 +341,8 @@ def _run(argv) -> int:
         print(f"aotc: error: {where}{e.strerror or e}", file=sys.stderr)
         return 2
     except Exception as e:  # a bug in aotc: still one line (AOTC_DEBUG=1 shows the traceback)
+        if _received:   # an interrupt that a C extension turned into another error (numpy's import does)
+            return interrupted(_received[0])
         if os.environ.get("AOTC_DEBUG"):
             raise
         print(f"aotc: internal error: {type(e).__name__}: {e} (a bug in aotc; rerun with AOTC_DEBUG=1 and "

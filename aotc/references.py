@@ -43,6 +43,13 @@ def with_utf8_names(buf: bytes) -> bytes:
     """The model with every tensor name that is not valid UTF-8 overwritten in place by '?' for each
     byte outside ASCII: same length, so no offset moves and the model computes the same. LiteRT's
     Python wrapper decodes names strictly and fails on such names (a bit flip is enough)."""
+    try:
+        return _rewrite_names(buf)
+    except Exception:  # noqa: BLE001 - a malformed --reference-model: LiteRT reports it when loading
+        return buf
+
+
+def _rewrite_names(buf: bytes) -> bytes:
     import tflite
     out = bytearray(buf)
     model = tflite.Model.GetRootAs(buf, 0)
