@@ -348,7 +348,7 @@ def library_objects(sources, include_dirs, cc: str, cflags: list[str]) -> list[P
     of the compiler, the flags and every source and header."""
     import hashlib
 
-    from .verify import cache_dir
+    from .verify import cache_staging, cache_dir
     sources = [Path(s) for s in sources]
     if not sources:
         return []
@@ -368,7 +368,7 @@ def library_objects(sources, include_dirs, cc: str, cflags: list[str]) -> list[P
     if complete():
         return objs
     entry.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+    tmp = cache_staging(entry, f".{entry.name}.aotc-")
     try:
         incs = [f"-I{d}" for d in include_dirs]
         _compile_all(cc, list(cflags) + BENCH_FLAGS + incs, [(s, tmp / o.name) for s, o in zip(sources, objs)])

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
@@ -286,7 +289,50 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+_received: list[int] = []   # the stop signal this run received, if any
+
+
+def _interrupt(signum, frame):
+    """SIGTERM and SIGHUP, like SIGINT, become KeyboardInterrupt, so the cleanup that removes
+    temporary folders on any exception runs; further signals are ignored while it does."""
+    for s in STOP_SIGNALS:
+        signal.signal(s, signal.SIG_IGN)
+    _received.append(signum)
+    raise KeyboardInterrupt(signum)
+
+
+@contextmanager
+def _signals_interrupt():
+    if threading.current_thread() is not threading.main_thread():
+        yield   # only the main thread may set handlers (main() called from a worker thread)
+        return
+    saved = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    for s in STOP_SIGNALS:
+        signal.signal(s, _interrupt)
+    try:
+        yield
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+
+
+def interrupted(signum: int) -> int:
+    """One line and the shell's status for death by that signal (130 for SIGINT, 143 for SIGTERM)."""
+    print(f"aotc: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+    return 128 + signum
+
+
 def main(argv=None) -> int:
+    _received.clear()
+    with _signals_interrupt():
+        try:
+            return _run(argv)
+        except KeyboardInterrupt as e:   # also while parsing arguments or importing a command's modules
+            return interrupted(e.args[0] if e.args and isinstance(e.args[0], int) else signal.SIGINT)
+
+
+def _run(argv) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
@@ -297,10 +343,9 @@ def main(argv=None) -> int:
         where = f"{e.filename}: " if e.filename else ""
         print(f"aotc: error: {where}{e.strerror or e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("aotc: interrupted", file=sys.stderr)
-        return 130
     except Exception as e:  # a bug in aotc: still one line (AOTC_DEBUG=1 shows the traceback)
+        if _received:   # an interrupt that a C extension turned into another error (numpy's import does)
+            return interrupted(_received[0])
         if os.environ.get("AOTC_DEBUG"):
             raise
         print(f"aotc: internal error: {type(e).__name__}: {e} (a bug in aotc; rerun with AOTC_DEBUG=1 and "

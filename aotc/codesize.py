@@ -10,7 +10,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from . import staging
 from .resources import resource_dir
+
+SIZE_PREFIX = "aotc-size-"
 
 SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 0x1, 0x2, 0x4
 SHT_NOBITS = 8
@@ -62,18 +65,23 @@ def measure(files: dict[str, str], name: str, include_dirs=()) -> dict | None:
     cc = host_compiler()
     if cc is None:
         return None
-    with tempfile.TemporaryDirectory(prefix="aotc-size-") as tmp:
-        work = Path(tmp)
+    tmp_root = Path(tempfile.gettempdir())
+    staging.sweep(tmp_root, SIZE_PREFIX)   # folders of runs that were killed (SIGKILL cannot be caught)
+    work = staging.make(tmp_root, SIZE_PREFIX)
+    try:
         for fname, text in files.items():
             (work / fname).write_text(text)
         shutil.copytree(resource_dir("runtime") / "aotc", work / "aotc",
                         ignore=shutil.ignore_patterns("__pycache__", "*.py"))
         obj = work / "model.o"
         incs = [f"-I{d}" for d in include_dirs]
+        # the compiler's own temporaries go in the work folder too: killed, it cannot remove them
         r = subprocess.run([cc, "-std=c99", "-Os", "-c", str(work / f"{name}.c"), "-I", str(work), *incs,
-                            "-o", str(obj)], capture_output=True, text=True)
+                            "-o", str(obj)], capture_output=True, text=True, env=dict(os.environ, TMPDIR=str(work)))
         if r.returncode != 0:
             return None
         sizes = elf_sections(obj.read_bytes())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     sizes["compiler"] = f"{Path(cc).name} -Os (host)"
     return sizes

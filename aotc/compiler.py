@@ -1,16 +1,16 @@
 """The compiler, top to bottom: one line a stage."""
 from __future__ import annotations
 
+import dataclasses
+import errno
 import os
 import shutil
-import tempfile
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import codegen, codesize, memory, passes, reader, reports
+from . import codegen, codesize, memory, passes, reader, reports, staging
 from .memory import patches
 from . import target as targets
 from .backends import BACKENDS, KernelCall
@@ -191,10 +191,13 @@ def check_output_folder(path: Path, model: Path | None = None) -> None:
 
 def write(files: dict[str, str], out_dir: Path, runtime_into: tuple[str, ...] = (".",)) -> Path:
     """Write into a temporary sibling folder, then rename it into place: a failure leaves nothing.
-    `files` may name subfolders ("kws/kws.c"); the runtime headers go into each of `runtime_into`."""
+    `files` may name subfolders ("kws/kws.c"); the runtime headers go into each of `runtime_into`.
+    Siblings that killed earlier runs left behind are swept first (aotc/staging.py)."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    prefix = f".{out_dir.name}.aotc-"
+    staging.sweep(out_dir.parent, prefix)
+    tmp = staging.make(out_dir.parent, prefix)
     umask = os.umask(0)
     os.umask(umask)
     try:
@@ -205,15 +208,51 @@ def write(files: dict[str, str], out_dir: Path, runtime_into: tuple[str, ...] = 
         for folder in runtime_into:
             shutil.copytree(resource_dir("runtime") / "aotc", tmp / folder / "aotc",
                             ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out_dir.rename(old)
-            tmp.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out_dir)
+        _swap_into_place(tmp, out_dir, prefix)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+SWAP_ATTEMPTS = 100
+_TARGET_EXISTS = (errno.EEXIST, errno.ENOTEMPTY)
+
+
+def _swap_into_place(tmp: Path, out_dir: Path, prefix: str) -> None:
+    """Rename tmp to out_dir, moving an existing out_dir aside (to a staging name) first. Concurrent
+    compiles into the same folder may put theirs there or move it away between any two steps: each
+    rename that loses such a race is retried, so the last writer's complete folder is what remains."""
+    for _ in range(SWAP_ATTEMPTS):
+        try:
+            tmp.rename(out_dir)
+            return
+        except OSError as e:
+            if e.errno not in _TARGET_EXISTS:
+                raise
+        aside = staging.name(out_dir.parent, prefix, "old")
+        try:
+            out_dir.rename(aside)
+        except FileNotFoundError:
+            continue   # another writer moved it first
+        try:
+            tmp.rename(out_dir)
+        except OSError as e:
+            if e.errno not in _TARGET_EXISTS:
+                _restore(aside, out_dir)
+                raise
+            shutil.rmtree(aside, ignore_errors=True)   # another writer's output took the place: retry
+            continue
+        except BaseException:   # interrupted between the two renames: put the previous output back
+            _restore(aside, out_dir)
+            raise
+        shutil.rmtree(aside, ignore_errors=True)
+        return
+    raise OSError(errno.EBUSY, f"{SWAP_ATTEMPTS} concurrent replacements in a row", str(out_dir))
+
+
+def _restore(aside: Path, out_dir: Path) -> None:
+    try:
+        aside.rename(out_dir)
+    except OSError:
+        shutil.rmtree(aside, ignore_errors=True)   # something took its place meanwhile

@@ -52,6 +52,37 @@ def _model_bytes(model) -> bytes:
     return Path(model).read_bytes() if isinstance(model, (str, os.PathLike)) else bytes(model)
 
 
+def with_utf8_names(buf: bytes) -> bytes:
+    """The model with every tensor name that is not valid UTF-8 overwritten in place by '?' for each
+    byte outside ASCII: same length, so no offset moves and the model computes the same. LiteRT's
+    Python wrapper decodes names strictly and fails on such names (a bit flip is enough)."""
+    try:
+        return _rewrite_names(buf)
+    except Exception:  # noqa: BLE001 - a malformed --reference-model: LiteRT reports it when loading
+        return buf
+
+
+def _rewrite_names(buf: bytes) -> bytes:
+    import tflite
+    out = bytearray(buf)
+    model = tflite.Model.GetRootAs(buf, 0)
+    for s in range(model.SubgraphsLength()):
+        sg = model.Subgraphs(s)
+        for i in range(sg.TensorsLength()):
+            tab = sg.Tensors(i)._tab
+            field = tab.Offset(10)   # Tensor.name
+            if not field:
+                continue
+            start = tab.Indirect(tab.Pos + field)
+            n = int.from_bytes(buf[start:start + 4], "little")
+            raw = buf[start + 4:start + 4 + n]
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                out[start + 4:start + 4 + n] = bytes(b if b < 0x80 else 0x3F for b in raw)
+    return bytes(out)
+
+
 class LiteRT:
     """ai_edge_litert Interpreter with OpResolverType.BUILTIN_REF (TFLite's reference kernels)."""
     name = "litert"
@@ -59,7 +90,7 @@ class LiteRT:
     def __init__(self, model, preserve_all_tensors: bool = False):
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
         try:
-            self.it = Interpreter(model_content=_model_bytes(model),
+            self.it = Interpreter(model_content=with_utf8_names(_model_bytes(model)),
                                   experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
                                   experimental_preserve_all_tensors=preserve_all_tensors)
             self.it.allocate_tensors()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import reader
+from . import reader, staging
 from .compiler import Options, compile_graph
 from .errors import BuildError, UsageError
 from .ir import Graph, Tensor, c_type, np_dtype
@@ -226,10 +226,16 @@ def _find_extension(entry: Path, modname: str) -> Path | None:
     return None
 
 
+def cache_staging(entry: Path, prefix: str) -> Path:
+    """A staging folder for a cache entry, after sweeping the ones killed builds left."""
+    staging.sweep(entry.parent, prefix)
+    return staging.make(entry.parent, prefix)
+
+
 def _build_entry(compiled, name, modname, shim, flags, entry: Path, runtime_files, lib=None) -> Path:
     import cffi
     entry.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+    work = cache_staging(entry, f".{entry.name}.aotc-")
     try:
         src = work / "src"
         (src / "aotc").mkdir(parents=True)
@@ -291,7 +297,7 @@ def cmsis_nn_host_lib(path=None, cc: str | None = None) -> HostLib:
     if (entry / "OK").is_file() and archive.is_file():
         return HostLib(list(incs), archive, digest)
     entry.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".cmsis-nn-{digest}.", dir=entry.parent))
+    work = cache_staging(entry, f".cmsis-nn-{digest}.aotc-")
     try:
         def compile_one(i_p):
             i, p = i_p

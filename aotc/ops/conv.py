@@ -5,7 +5,9 @@ import numpy as np
 
 from ..ir import Graph, Op
 from .registry import (OpDef, activation, conv_out_size, conv_padding, expect_dtype, expect_inputs,
-                       expect_quantized, expect_rank, expect_shape, op, padding)
+                       expect_nonempty, expect_quantized, expect_rank, expect_shape,
+                       expect_window_fits, expect_window_params,
+                       op, padding, window_padding)
 
 TYPES = {  # input dtype -> (filters, allowed bias types, output)
     "int8": (("int8", "int4"), ("int32",), "int8"),
@@ -31,17 +33,15 @@ def _common_attrs(opts) -> dict:
 def _check_geometry(op: Op, k_h: int, k_w: int, out_c: int) -> tuple[int, int, int, int]:
     """Checks strides, dilations, padding and the output shape; returns (out_h, out_w, in_h, in_w)."""
     a = op.attrs
-    x, y = op.inputs[0], op.outputs[0]
-    for key in ("stride_h", "stride_w", "dilation_h", "dilation_w"):
-        if a[key] <= 0:
-            raise op.error(f"{key} must be positive, got {a[key]}")
+    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    expect_window_params(op, ("stride_h", "stride_w", "dilation_h", "dilation_w"))
     if a["padding"] not in ("SAME", "VALID"):
         raise op.error(f"padding {a['padding']} is not supported")
     if a["activation"] not in ACTS:
         raise op.error(f"fused activation {a['activation']} is not supported")
     batches, in_h, in_w, _ = x.shape
-    if min(x.shape) <= 0 or k_h <= 0 or k_w <= 0:
-        raise op.error(f"empty input {list(x.shape)} or filter {k_h}x{k_w}", x)
+    expect_nonempty(op, x, "input")
+    expect_nonempty(op, w, "filter")
     out_h = conv_out_size(in_h, k_h, a["stride_h"], a["dilation_h"], a["padding"])
     out_w = conv_out_size(in_w, k_w, a["stride_w"], a["dilation_w"], a["padding"])
     if out_h <= 0 or out_w <= 0:
@@ -49,6 +49,9 @@ def _check_geometry(op: Op, k_h: int, k_w: int, out_c: int) -> tuple[int, int, i
                        f"padding does not fit the {in_h}x{in_w} input", x)
     expect_rank(op, y, 4)
     expect_shape(op, y, (batches, out_h, out_w, out_c))
+    pad_h, pad_w = window_padding(op, k_h, k_w)
+    expect_window_fits(op, "height", in_h, k_h, a["stride_h"], a["dilation_h"], pad_h, out_h, w)
+    expect_window_fits(op, "width", in_w, k_w, a["stride_w"], a["dilation_w"], pad_w, out_w, w)
     return out_h, out_w, in_h, in_w
 
 
@@ -107,7 +110,8 @@ class Conv2D(OpDef):
         x, w, b = op.inputs[0], op.inputs[1], op.input(2)
         out_c, k_h, k_w, wc = w.shape
         in_c = x.shape[3]
-        if wc <= 0 or out_c <= 0 or in_c % wc:
+        expect_nonempty(op, w, "filter")
+        if in_c % wc:
             raise op.error(f"input depth {in_c} is not a multiple of the filter depth {wc}", w)
         groups = in_c // wc
         if out_c % groups:
@@ -151,6 +155,7 @@ class DepthwiseConv2D(OpDef):
         x, w, b = op.inputs[0], op.inputs[1], op.input(2)
         one, k_h, k_w, out_c = w.shape
         in_c = x.shape[3]
+        expect_nonempty(op, w, "filter")
         if one != 1:
             raise op.error(f"depthwise filter must be [1, h, w, channels], got {list(w.shape)}", w)
         if w.dtype == "int4" and x.dtype != "int8":

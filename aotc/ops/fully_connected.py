@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Graph, Op
-from .registry import OpDef, activation, expect_dtype, expect_inputs, expect_quantized, expect_shape, op
+from .registry import (OpDef, activation, expect_dtype, expect_inputs, expect_nonempty, expect_quantized,
+                       expect_shape, op)
 
 TYPES = {  # input dtype -> (weights, bias, output); int4 weights: versions 10 (int8) and 13 (int16)
     "int8": (("int8", "int4"), ("int32",), "int8"),
@@ -47,7 +48,8 @@ class FullyConnected(OpDef):
         if len(w.shape) != 2:
             raise op.error(f"weights must be 2-D [units, depth], got {list(w.shape)}", w)
         units, depth = w.shape
-        if depth == 0 or x.size % depth:
+        expect_nonempty(op, w, "weights")
+        if x.size % depth:
             raise op.error(f"input of {x.size} elements is not a multiple of depth {depth}", x)
         batches = x.size // depth
         if not y.shape:

@@ -5,7 +5,8 @@ import numpy as np
 
 from ..ir import Graph, Op
 from .registry import (OpDef, activation, conv_out_size, expect_dtype, expect_inputs, expect_quantized,
-                       expect_rank, expect_shape, op, padding)
+                       expect_rank, expect_shape, expect_window_fits, expect_window_params, op, padding,
+                       window_padding)
 
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
@@ -31,9 +32,8 @@ class _Pool2D(OpDef):
         expect_dtype(op, x, "int8", "int16", "float32")
         expect_dtype(op, y, x.dtype)
         expect_rank(op, x, 4)
-        for key in ("stride_h", "stride_w", "filter_h", "filter_w"):
-            if a[key] <= 0:
-                raise op.error(f"{key} must be positive, got {a[key]}")
+        # LiteRT's pools take any positive int32 stride and window; only the padding is int16
+        expect_window_params(op, ("stride_h", "stride_w", "filter_h", "filter_w"), hi=None)
         if a["padding"] not in ("SAME", "VALID"):
             raise op.error(f"padding {a['padding']} is not supported")
         if a["activation"] not in ACTS:
@@ -46,6 +46,9 @@ class _Pool2D(OpDef):
                            f"{in_h}x{in_w} input", x)
         expect_rank(op, y, 4)
         expect_shape(op, y, (n, out_h, out_w, ch))
+        pad_h, pad_w = window_padding(op, a["filter_h"], a["filter_w"])
+        expect_window_fits(op, "height", in_h, a["filter_h"], a["stride_h"], 1, pad_h, out_h)
+        expect_window_fits(op, "width", in_w, a["filter_w"], a["stride_w"], 1, pad_w, out_w)
         if x.dtype != "float32":
             expect_quantized(op, x)
             expect_quantized(op, y)

@@ -84,6 +84,13 @@ def expect_dtype(op: Op, t: Tensor, *dtypes: str) -> None:
         raise op.error(f"type {t.dtype} is not supported (supported: {', '.join(dtypes)})", t)
 
 
+def expect_nonempty(op: Op, t: Tensor, what: str) -> None:
+    """Zero-size tensors are refused, naming the tensor at fault (a constant filter escapes the
+    reader's check of activations)."""
+    if 0 in t.shape:
+        raise op.error(f"{what} of shape {list(t.shape)} has no elements", t)
+
+
 def expect_quantized(op: Op, t: Tensor) -> None:
     if t.dtype in ("int8", "int16", "uint8") and t.quant is None:
         raise op.error(f"{t.dtype} tensor has no quantization parameters", t)
@@ -109,6 +116,35 @@ def conv_padding(size: int, k: int, stride: int, dilation: int, out: int) -> int
     eff = (k - 1) * dilation + 1
     total = max((out - 1) * stride + eff - size, 0)
     return total // 2
+
+
+# LiteRT keeps paddings in int16 (PaddingValues) and its convolutions' Prepare refuses strides and
+# dilations beyond int16 too; aotc refuses what LiteRT refuses.
+WINDOW_PARAM_MAX = 2**15 - 1
+INT32_MAX = 2**31 - 1
+
+
+def expect_window_params(op: Op, keys, hi: int | None = WINDOW_PARAM_MAX) -> None:
+    """Each of op.attrs[key] (strides, dilations, window sizes) is in 1..hi (hi None: any positive int32)."""
+    for key in keys:
+        v = op.attrs[key]
+        if v <= 0 or hi is not None and v > hi:
+            bound = f"in 1..{hi} (LiteRT's limit)" if hi is not None else "positive"
+            raise op.error(f"{key} must be {bound}, got {v}")
+
+
+def expect_window_fits(op: Op, axis: str, size: int, k: int, stride: int, dilation: int, pad: int, out: int,
+                       tensor: Tensor | None = None) -> None:
+    """The leading padding fits LiteRT's int16, and every coordinate a kernel forms along this axis
+    (origin + taps * dilation; size - origin + dilation in aotc_conv_tap_range) fits in int32, so the
+    generated index arithmetic cannot overflow."""
+    if pad > WINDOW_PARAM_MAX:
+        raise op.error(f"padding along {axis} is {pad} (window {k}, dilation {dilation}, input {size}), "
+                       f"more than LiteRT's limit {WINDOW_PARAM_MAX}", tensor)
+    extent = max(max(out - 1, 0) * stride + k * dilation, size + pad + dilation)
+    if extent > INT32_MAX:
+        raise op.error(f"window arithmetic along {axis} reaches {extent}, beyond int32 (input {size}, "
+                       f"window {k}, stride {stride}, dilation {dilation})", tensor)
 
 
 def window_padding(op: Op, k_h: int, k_w: int) -> tuple[int, int]:

@@ -6,7 +6,9 @@ import numpy as np
 
 from ..ir import Graph, Op
 from .registry import (OpDef, activation, conv_out_size, conv_padding, expect_dtype, expect_inputs,
-                       expect_quantized, expect_rank, expect_shape, op, padding)
+                       expect_nonempty, expect_quantized, expect_rank, expect_shape,
+                       expect_window_fits, expect_window_params,
+                       op, padding)
 
 TYPES = {  # input dtype -> (filter, allowed bias types, output)
     "int8": ("int8", ("int32",), "int8"),
@@ -78,17 +80,15 @@ class TransposeConv(OpDef):
         if shape_t.is_const and tuple(int(v) for v in np.asarray(shape_t.data).ravel()) != tuple(y.shape):
             raise op.error(f"output_shape {[int(v) for v in np.asarray(shape_t.data).ravel()]} does not match "
                            f"the output tensor's shape {list(y.shape)}", shape_t)
-        for key in ("stride_h", "stride_w"):
-            if not 0 < a[key] <= 32767:
-                raise op.error(f"{key} must be in 1..32767, got {a[key]}")
+        expect_window_params(op, ("stride_h", "stride_w"))
         if a["padding"] not in ("SAME", "VALID"):
             raise op.error(f"padding {a['padding']} is not supported")
         if a["activation"] not in ACTS:
             raise op.error(f"fused activation {a['activation']} is not supported")
         out_c, k_h, k_w, wc = w.shape
         n, in_h, in_w, in_c = x.shape
-        if min(x.shape) <= 0 or min(w.shape) <= 0 or min(y.shape) <= 0:
-            raise op.error(f"empty input {list(x.shape)}, filter {list(w.shape)} or output {list(y.shape)}", x)
+        for t, what in ((x, "input"), (w, "filter"), (y, "output")):
+            expect_nonempty(op, t, what)
         if wc != in_c:
             raise op.error(f"filter depth {wc} differs from the input depth {in_c}", w)
         if y.shape[0] != n or y.shape[3] != out_c:
@@ -99,6 +99,10 @@ class TransposeConv(OpDef):
             raise op.error(f"a {y.shape[1]}x{y.shape[2]} output with a {k_h}x{k_w} filter, strides "
                            f"{a['stride_h']}x{a['stride_w']} and {a['padding']} padding needs a "
                            f"{exp_h}x{exp_w} input, not {in_h}x{in_w}", x)
+        # the output plays the convolution's input: the reference pads it and scatters into it
+        pad_h, pad_w = transpose_conv_padding(op)
+        expect_window_fits(op, "height", y.shape[1], k_h, a["stride_h"], 1, pad_h, in_h, w)
+        expect_window_fits(op, "width", y.shape[2], k_w, a["stride_w"], 1, pad_w, in_w, w)
         if b is not None:
             expect_shape(op, b, (out_c,))
         if x.dtype == "float32":

@@ -167,7 +167,8 @@ static inline int64_t aotc_dot_s16s8(const int16_t *a, const int8_t *b, int n)
     return acc;
 }
 
-/* The filter taps [*start, *end) whose input coordinate origin + k*dil lies in [0, size). */
+/* The filter taps [*start, *end) whose input coordinate origin + k*dil lies in [0, size). aotc's op
+ * checks (expect_window_fits) guarantee that size - origin + dil and origin + taps*dil fit in int. */
 static inline void aotc_conv_tap_range(int origin, int size, int dil, int taps, int *start, int *end)
 {
     int s = 0, e;

@@ -16,18 +16,18 @@ import pytest
 from oputil import fc_chain
 
 REPORT_KEYS = {"arena_bytes", "lower_bound_bytes", "weights_bytes", "target", "aotc_version", "ops"}
-
-
-
-
 REPO = Path(__file__).resolve().parents[2]
 
 
-def aotc(*args, cwd: Path) -> subprocess.CompletedProcess:
-    # this checkout's aotc, whatever an installed copy points at
+def cli_env() -> dict:
+    """The environment of a CLI subprocess: this checkout's aotc first on the path (the subprocess
+    runs in another folder, where `-m aotc.cli` would otherwise find whichever aotc is installed)."""
     path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=path)
-    return subprocess.run([sys.executable, "-m", "aotc.cli", *map(str, args)], cwd=cwd, env=env,
+    return dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=path)
+
+
+def aotc(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aotc.cli", *map(str, args)], cwd=cwd, env=cli_env(),
                           capture_output=True, text=True, timeout=120)
 
 
@@ -264,3 +264,31 @@ def test_overflowing_scales_are_one_line_without_numpy_warnings(work):
     (work / "huge.tflite").write_bytes(mb.build([a, b], [y]))
     r = aotc("compile", "huge.tflite", "-o", "out", cwd=work)
     assert_clean_error(r, "op 0 ADD")
+
+
+# ---- names from an untrusted file ---------------------------------------------------------------
+
+def non_utf8_model() -> bytes:
+    """A one-op model whose tensor names are not UTF-8 (a bit flip in a name does this)."""
+    import numpy as np
+    from aotc.tflite_writer import ModelBuilder
+    mb = ModelBuilder()
+    x = mb.tensor(b"in\xff\xfe put", (1, 8), "int8", scale=0.05, zero_point=-3)
+    w = mb.tensor(b"w\xc3", (4, 8), "int8", data=np.arange(32).reshape(4, 8) - 16, scale=0.01)
+    y = mb.tensor(b"\x80out*/", (1, 4), "int8", scale=0.08, zero_point=1)
+    mb.op("FULLY_CONNECTED", [x, w, -1], [y], {}, version=4)
+    return mb.build([x], [y])
+
+
+@pytest.mark.parametrize("reference", ["litert", "tflm"])
+def test_non_utf8_tensor_names_compile_verify_and_inspect(work, reference):
+    (work / "odd.tflite").write_bytes(non_utf8_model())
+    r = aotc("compile", "odd.tflite", "-o", "out", cwd=work)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert "out*_/" in (work / "out" / "odd.h").read_text()   # replaced, and no comment ends early
+    r = aotc("verify", "odd.tflite", "--inputs", "3", "--reference", reference, "--per-layer", cwd=work)
+    assert r.returncode == 0 and r.stderr == "", (r.stdout, r.stderr)
+    assert "bit-exact" in r.stdout and "PASS" in r.stdout
+    r = aotc("inspect", "odd.tflite", cwd=work)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert "\ufffdout*_/" in r.stdout

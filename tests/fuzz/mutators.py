@@ -11,7 +11,18 @@ from dataclasses import dataclass
 import numpy as np
 import tflite
 
-EXTREME_INTS = [-1, 0, 1, 2, 3, 127, 128, 255, 256, 65535, 2**31 - 1, -2**31, 2**30, 0x7FFF0000, 1000000]
+EXTREME_INTS = [-1, 0, 1, 2, 3, 127, 128, 255, 256, 32767, 32768, 65535, 65537, 2**31 - 1, -2**31, 2**30,
+                0x7FFF0000, 1000000]
+# builtin options whose window geometry (strides, dilations, window sizes) the mutations patch:
+# union type name -> (vtable offset, field name) of each int32 field
+WINDOW_OPTIONS = {
+    "Conv2DOptions": ((6, "stride_w"), (8, "stride_h"), (12, "dilation_w"), (14, "dilation_h")),
+    "DepthwiseConv2DOptions": ((6, "stride_w"), (8, "stride_h"), (10, "depth_multiplier"),
+                               (14, "dilation_w"), (16, "dilation_h")),
+    "Pool2DOptions": ((6, "stride_w"), (8, "stride_h"), (10, "filter_w"), (12, "filter_h")),
+    "TransposeConvOptions": ((6, "stride_w"), (8, "stride_h")),
+}
+OPTION_TYPES = {v: k for k, v in vars(tflite.BuiltinOptions).items() if not k.startswith("_")}
 EXTREME_FLOATS = [0.0, -0.0, -1.0, float("nan"), float("inf"), float("-inf"), 1e-45, 3.4e38, 1e-30]
 
 
@@ -83,7 +94,21 @@ def fields(buf: bytes) -> list[Field]:
             v = _vector(op._tab, vt)
             if v:
                 out += [Field(v[0] + 4 * j, "<i", f"op {k} {what} {j}") for j in range(v[1])]
+        out += _window_fields(op, k)
     return out
+
+
+def _window_fields(op, k: int) -> list[Field]:
+    """The stride, dilation and window-size fields the op's options table stores (the writer omits
+    fields equal to the schema's default, so those cannot be patched in place)."""
+    table = op.BuiltinOptions()
+    names = WINDOW_OPTIONS.get(OPTION_TYPES.get(op.BuiltinOptionsType()), ())
+    if table is None or not names:
+        return []
+    opts = tflite.Conv2DOptions()   # any table type: only its vtable is read
+    opts.Init(table.Bytes, table.Pos)
+    found = ((_table_field(opts._tab, vt), name) for vt, name in names)
+    return [Field(p, "<i", f"op {k} {name}") for p, name in found if p is not None]
 
 
 def patch(buf: bytes, f: Field, value) -> bytes:

@@ -517,3 +517,32 @@ def test_requantization_needing_a_left_shift_beyond_31_is_a_model_error():
     mb.op("QUANTIZE", [x], [y])
     with pytest.raises(aotc.ModelError, match="op 0 QUANTIZE.*left shift"):
         aotc.compile(mb.build([x], [y]), measure_code=False)
+
+
+@pytest.mark.parametrize("kind, wshape", [("CONV_2D", (4, 0, 3, 2)), ("CONV_2D", (4, 3, 3, 0)),
+                                          ("DEPTHWISE_CONV_2D", (1, 3, 0, 4)), ("TRANSPOSE_CONV", (4, 3, 0, 2))])
+def test_zero_size_filter_names_the_filter_not_the_input(kind, wshape):
+    mb = ModelBuilder()
+    x = mb.tensor("input", (1, 5, 5, 2), "float32")
+    w = mb.tensor("conv/filter", wshape, "float32", data=np.zeros(wshape, np.float32))
+    y = mb.tensor("output", (1, 5, 5, 4), "float32")
+    if kind == "TRANSPOSE_CONV":
+        shape = mb.tensor("out_shape", (4,), "int32", data=np.array([1, 5, 5, 4], np.int32))
+        mb.op(kind, [shape, w, x], [y], {"Padding": 0, "StrideH": 1, "StrideW": 1})
+    else:
+        opts = {"Padding": 0, "StrideH": 1, "StrideW": 1}
+        mb.op(kind, [x, w], [y], {**opts, "DepthMultiplier": 2} if kind == "DEPTHWISE_CONV_2D" else opts)
+    msg = model_error(mb.build([x], [y]))
+    assert msg.startswith(f'op 0 {kind}, tensor 1 "conv/filter": filter of shape {list(wshape)} has no elements'), msg
+
+
+@pytest.mark.parametrize("wshape", [(4, 0), (0, 8)])
+def test_zero_size_fully_connected_weights_name_the_weights(wshape):
+    mb = ModelBuilder()
+    x = mb.tensor("input", (1, 8), "float32")
+    w = mb.tensor("fc/weights", wshape, "float32", data=np.zeros(wshape, np.float32))
+    y = mb.tensor("output", (1, 4), "float32")
+    mb.op("FULLY_CONNECTED", [x, w, -1], [y], {})
+    msg = model_error(mb.build([x], [y]))
+    assert msg.startswith(f'op 0 FULLY_CONNECTED, tensor 1 "fc/weights": weights of shape {list(wshape)} '
+                          "has no elements"), msg
