@@ -4,6 +4,7 @@ Everything numeric is decided before this point (quant.py, the backends, the pla
 turns values into C text and places them in codegen_templates/ with StrictUndefined."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import jinja2
@@ -22,9 +23,10 @@ _ENV = None
 def env() -> jinja2.Environment:
     global _ENV
     if _ENV is None:
+        # templates are part of the installed package: loaded once, never checked for changes
         _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource_dir("codegen_templates"))),
                                   undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                                  trim_blocks=True, lstrip_blocks=True)
+                                  trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     return _ENV
 
 
@@ -223,9 +225,15 @@ def runtime_headers(call: KernelCall) -> list[str]:
     return [_family(call.function)]
 
 
+@functools.lru_cache(maxsize=None)
+def _runtime_families() -> frozenset[str]:
+    return frozenset(p.stem for p in (resource_dir("runtime") / "aotc").glob("*.h"))
+
+
+@functools.lru_cache(maxsize=None)
 def _family(function: str) -> str:
     parts = function[len("aotc_"):].split("_")
-    known = {p.stem for p in (resource_dir("runtime") / "aotc").glob("*.h")}
+    known = _runtime_families()
     for n in range(len(parts), 0, -1):
         cand = "_".join(parts[:n])
         if cand in known:

@@ -34,16 +34,24 @@ class Plan:
     candidates: dict[str, int] = field(default_factory=dict)   # planner -> arena bytes (for "best")
     pool_sizes: dict[str, int] = field(default_factory=dict)   # extra pools after the arena: name -> bytes
     arena_pool: str = "arena"          # the name of the first pool (the arena) when there are several
+    _by_key: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # buffer_of's index
 
     def owner(self, t: Tensor) -> Tensor:
         return self.views.get(t, (t, 0))[0]
 
     def buffer_of(self, t: Tensor) -> Buffer:
-        t = self.owner(t)
-        for b in self.buffers:
-            if b.tensor is t:
-                return b
-        raise KeyError(t)
+        return self._buffer(self.owner(t))
+
+    def _buffer(self, key) -> Buffer:
+        """The first buffer of tensor `key` (or named `key`, for scratch), from an index built once."""
+        if not self._by_key:
+            for b in reversed(self.buffers):
+                if b.tensor is not None:
+                    self._by_key[b.tensor] = b
+                self._by_key[b.name] = b
+        if key not in self._by_key:
+            raise KeyError(key)
+        return self._by_key[key]
 
     def location(self, t: Tensor) -> tuple[str, int]:
         """("arena", offset), ("pool:NAME", offset) for an extra memory pool, or ("input" | "output",
@@ -57,7 +65,7 @@ class Plan:
         return "arena" if b.pool in ("arena", self.arena_pool) else f"pool:{b.pool}"
 
     def scratch_location(self, step: int) -> tuple[str, int]:
-        b = next(b for b in self.buffers if b.name == f"scratch{step}")
+        b = self._buffer(f"scratch{step}")
         return self.pool_of(b), self.offsets[b.name]
 
     def offset_of(self, t: Tensor) -> int:

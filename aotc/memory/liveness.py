@@ -239,19 +239,26 @@ def lower_bound(bufs: list[Buffer]) -> int:
 def live_bytes(bufs: list[Buffer]) -> list[int]:
     """Bytes live at each step, each buffer aligned. A buffer that may overlap another live at the
     same step (trails) counts only what it must hold apart: together the two span at least
-    max(own size, trail + other's size)."""
+    max(own size, trail + other's size). Summed as differences at the steps where lifetimes begin
+    and end, so the work is linear in buffers and steps."""
     if not bufs:
         return []
     names = {b.name: b for b in bufs}
     steps = max(b.last for b in bufs) + 1
+    delta = [0] * (steps + 1)
 
-    def at(s: int) -> int:
-        live = [b for b in bufs if b.first <= s <= b.last]
-        total = sum(round_up(b.size, b.align) for b in live)
-        for b in live:
-            for other, trail in b.trails.items():
-                o = names.get(other)
-                if o is not None and o.first <= s <= o.last:
-                    total -= min(round_up(o.size, o.align), round_up(b.size, b.align) - trail)
-        return total
-    return [at(s) for s in range(steps)]
+    def add(first: int, last: int, n: int) -> None:
+        delta[first] += n
+        delta[last + 1] -= n
+    for b in bufs:
+        add(b.first, b.last, round_up(b.size, b.align))
+        for other, trail in b.trails.items():
+            o = names.get(other)
+            first, last = (max(b.first, o.first), min(b.last, o.last)) if o is not None else (1, 0)
+            if first <= last:   # both live: the overlap they may share is not counted twice
+                add(first, last, -min(round_up(o.size, o.align), round_up(b.size, b.align) - trail))
+    totals, running = [], 0
+    for s in range(steps):
+        running += delta[s]
+        totals.append(running)
+    return totals

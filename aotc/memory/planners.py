@@ -6,6 +6,7 @@ buffers, as in TVM's USMP. `branch_and_bound` searches placements exactly, and `
 and keeps the smallest arena. Everything is deterministic: no clocks, seeded randomness only."""
 from __future__ import annotations
 
+import bisect
 import random
 from typing import Callable
 
@@ -25,15 +26,47 @@ def arena_size(bufs: list[Buffer], offsets: dict[str, int]) -> int:
     return max((offsets[b.name] + b.size for b in bufs), default=0)
 
 
-def busy(buf: Buffer, placed: list[tuple[Buffer, int]]) -> list[tuple[int, int]]:
+class Placed:
+    """Placed buffers with their offsets, indexed by lifetime so that a query meets only buffers whose
+    lifetimes can overlap its own: buffers are grouped by lifetime length (powers of two) and sorted
+    by first step within a group, so a chain of short-lived buffers is placed in near-linear time."""
+
+    def __init__(self):
+        self._groups: dict[int, tuple[list[int], list[tuple[Buffer, int]]]] = {}
+
+    def add(self, buf: Buffer, offset: int) -> None:
+        firsts, items = self._groups.setdefault((buf.last - buf.first).bit_length(), ([], []))
+        at = bisect.bisect_right(firsts, buf.first)
+        firsts.insert(at, buf.first)
+        items.insert(at, (buf, offset))
+
+    def remove(self, buf: Buffer) -> None:
+        firsts, items = self._groups[(buf.last - buf.first).bit_length()]
+        at = bisect.bisect_left(firsts, buf.first)
+        while items[at][0] is not buf:
+            at += 1
+        del firsts[at], items[at]
+
+    def alive_with(self, buf: Buffer):
+        """(placed buffer, offset) of every placed buffer alive at some step `buf` is alive."""
+        for group, (firsts, items) in self._groups.items():
+            longest = (1 << group) - 1   # lifetimes in this group span at most this many steps more
+            lo = bisect.bisect_left(firsts, buf.first - longest)
+            hi = bisect.bisect_right(firsts, buf.last)
+            for b, off in items[lo:hi]:
+                if b.last >= buf.first:
+                    yield b, off
+
+
+def busy(buf: Buffer, placed: Placed) -> list[tuple[int, int]]:
     """For each placed buffer alive with `buf`, the range [start, end) `buf` may not overlap: an
     offset o is taken when o < end and start < o + buf.size. That is the placed buffer's bytes,
     unless one of the two may overlap the other from below (Buffer.trails)."""
     return sorted((off + buf.size - buf.room_below(b), off + b.room_below(buf))
-                  for b, off in placed if b.overlaps_in_time(buf))
+                  for b, off in placed.alive_with(buf))
 
 
-def lowest_offset(buf: Buffer, placed: list[tuple[Buffer, int]]) -> int:
+def lowest_offset(buf: Buffer, placed: Placed) -> int:
     """The lowest aligned offset where `buf` overlaps no placed buffer alive at the same time."""
     offset = 0
     for start, end in busy(buf, placed):
@@ -44,12 +77,21 @@ def lowest_offset(buf: Buffer, placed: list[tuple[Buffer, int]]) -> int:
 
 
 def place_in_order(order: list[Buffer]) -> dict[str, int]:
-    placed: list[tuple[Buffer, int]] = []
+    placed = Placed()
     offsets: dict[str, int] = {}
     for buf in order:
         offsets[buf.name] = offset = lowest_offset(buf, placed)
-        placed.append((buf, offset))
+        placed.add(buf, offset)
     return offsets
+
+
+def time_conflicts(bufs: list[Buffer]) -> dict[str, int]:
+    """For each buffer, how many others are alive at some step it is: all but those that die before
+    it is born or are born after it dies (two bisections in sorted lifetimes)."""
+    firsts, lasts = sorted(b.first for b in bufs), sorted(b.last for b in bufs)
+    n = len(bufs)
+    return {b.name: n - 1 - bisect.bisect_left(lasts, b.first) - (n - bisect.bisect_right(firsts, b.last))
+            for b in bufs}
 
 
 @planner("greedy_by_size")
@@ -70,7 +112,7 @@ def greedy_by_size_late_first(bufs: list[Buffer]) -> dict[str, int]:
 def greedy_by_conflicts(bufs: list[Buffer]) -> dict[str, int]:
     """USMP's greedy_by_conflicts: the buffers overlapping the most others in time first, then the
     largest."""
-    conflicts = {b.name: sum(1 for o in bufs if o is not b and o.overlaps_in_time(b)) for b in bufs}
+    conflicts = time_conflicts(bufs)
     return place_in_order(sorted(bufs, key=lambda b: (-conflicts[b.name], -b.size, b.first, b.name)))
 
 
@@ -113,7 +155,8 @@ def branch_and_bound(bufs: list[Buffer], node_budget: int = 200_000) -> dict[str
     bound = lower_bound(bufs)
     order = sorted(bufs, key=lambda b: (-b.size, b.first, b.name))
     nodes = [0]
-    placed: list[tuple[Buffer, int]] = []
+    placed: list[tuple[Buffer, int]] = []   # the branch so far, in order; `index` holds the same
+    index = Placed()
 
     def search(k: int, top: int) -> None:
         if best[0] <= bound or nodes[0] >= node_budget:
@@ -122,7 +165,7 @@ def branch_and_bound(bufs: list[Buffer], node_budget: int = 200_000) -> dict[str
             best[0], best[1] = top, {b.name: off for b, off in placed}
             return
         buf = order[k]
-        overlapping = busy(buf, placed)
+        overlapping = busy(buf, index)
         candidates = sorted({0} | {round_up(end, buf.align) for _, end in overlapping}
                             | {start - buf.size for start, _ in overlapping if start - buf.size > 0
                                and (start - buf.size) % buf.align == 0})   # right below, overlapping
@@ -133,7 +176,9 @@ def branch_and_bound(bufs: list[Buffer], node_budget: int = 200_000) -> dict[str
                 continue
             nodes[0] += 1
             placed.append((buf, off))
+            index.add(buf, off)
             search(k + 1, max(top, off + buf.size))
+            index.remove(buf)
             placed.pop()
 
     search(0, 0)

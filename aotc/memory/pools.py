@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..errors import UsageError
 from .liveness import Buffer
-from .planners import lowest_offset
+from .planners import Placed, lowest_offset
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED = {"arena", "ctx", "input", "output"}
@@ -58,14 +58,14 @@ def assign(bufs: list[Buffer], calls, pools: list[Pool], owners) -> tuple[dict[s
     """(buffer name -> pool name, buffer name -> first-fit offset in its pool). `owners(t)` maps a
     tensor to the tensor owning its storage, so a buffer counts the ops that touch any view of it."""
     h = heat(bufs, calls, owners)
-    placed: dict[str, list[tuple[Buffer, int]]] = {p.name: [] for p in pools}
+    placed = {p.name: Placed() for p in pools}
     where: dict[str, str] = {}
     offsets: dict[str, int] = {}
     for b in sorted(bufs, key=lambda b: (-h[b.name], b.first, b.name)):
         for p in pools:
             off = lowest_offset(b, placed[p.name])
             if p.limit is None or off + b.size <= p.limit:
-                placed[p.name].append((b, off))
+                placed[p.name].add(b, off)
                 where[b.name] = p.name
                 offsets[b.name] = off
                 break

@@ -35,15 +35,22 @@ def _combined(act_a: str, act_b: str, t) -> str | None:
 
 
 def fuse_activations(graph: Graph, log: list | None = None) -> Graph:
-    for relu in list(graph.ops):
+    # One walk with producer and reader maps built once: a fusion only replaces the producer (same
+    # inputs, the activation's output instead of its input) and drops the activation, the sole
+    # reader of a tensor nothing reads afterwards, so the maps stay exact with two updates a fusion.
+    ops = list(graph.ops)                    # slot -> the op there now (fusions replace producers)
+    producer = {t: slot for slot, o in enumerate(ops) for t in o.outputs}
+    readers = graph.consumers()
+    dropped: set[int] = set()
+    for slot, relu in enumerate(graph.ops):
         if relu.kind not in STANDALONE or len(relu.inputs) != 1:
             continue
         x, y = relu.inputs[0], relu.outputs[0]
-        prod = next((o for o in graph.ops if any(t is x for t in o.outputs)), None)
+        prod_slot = producer.get(x)
+        prod = ops[prod_slot] if prod_slot is not None else None
         if prod is None or prod.kind not in PRODUCERS or "activation" not in prod.attrs:
             continue
-        readers = [o for o in graph.ops if any(t is x for t in o.inputs)]
-        if len(readers) != 1 or x in graph.outputs:
+        if len(readers.get(x, ())) != 1 or x in graph.outputs:
             note(log, NAME, "kept", [prod, relu], f"{prod.kind}'s output has other readers")
             continue
         if x.dtype not in ("float32", "int8", "int16") or not quant_equal(x, y) or tuple(x.shape) != tuple(y.shape):
@@ -55,9 +62,12 @@ def fuse_activations(graph: Graph, log: list | None = None) -> Graph:
             note(log, NAME, "kept", [prod, relu], f"{prod.attrs['activation']} then {relu.kind} is no single "
                  "fused activation")
             continue
-        fused = replace(prod, outputs=[y if t is x else t for t in prod.outputs],
-                        attrs={**prod.attrs, "activation": act}, sources=prod.sources + relu.sources)
-        ops = [fused if o is prod else o for o in graph.ops if o is not relu]
+        ops[prod_slot] = replace(prod, outputs=[y if t is x else t for t in prod.outputs],
+                                 attrs={**prod.attrs, "activation": act}, sources=prod.sources + relu.sources)
+        del producer[x]
+        producer[y] = prod_slot
+        dropped.add(slot)
         note(log, NAME, "fused", [prod, relu], f"{relu.kind} -> {prod.kind} activation {act}")
-        graph = with_ops(graph, ops)
-    return graph
+    if not dropped:
+        return graph
+    return with_ops(graph, [o for slot, o in enumerate(ops) if slot not in dropped])

@@ -99,7 +99,8 @@ def mean_to_avgpool(graph: Graph, log: list | None = None) -> Graph:
     column) order and divide by H*W. int8/int16: only with identical input and output quantization
     and when the MEAN's fixed-point multiplier and the pool's rounded division agree on every
     possible sum (checked exhaustively at compile time)."""
-    for op in list(graph.ops):
+    pools = {}   # MEAN -> its AVERAGE_POOL_2D, put in place once at the end
+    for op in graph.ops:
         if op.kind != "MEAN":
             continue
         x, y = op.inputs[0], op.outputs[0]
@@ -125,5 +126,5 @@ def mean_to_avgpool(graph: Graph, log: list | None = None) -> Graph:
             "filter_h": x.shape[1], "filter_w": x.shape[2]}, op.index, 2 if x.dtype != "float32" else 1,
             op.sources)
         note(log, "mean_to_avgpool", "rewritten", [op], f"MEAN over {x.shape[1]}x{x.shape[2]} -> AVERAGE_POOL_2D")
-        graph = with_ops(graph, [pool if o is op else o for o in graph.ops])
-    return graph
+        pools[op] = pool
+    return with_ops(graph, [pools.get(o, o) for o in graph.ops]) if pools else graph
