@@ -20,10 +20,14 @@ def _interrupted(signum: int) -> int:
     return 128 + signum
 
 
-def main() -> int:
+def _stop_signals(handler) -> None:
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _interrupt)
+            signal.signal(getattr(signal, name), handler)
+
+
+def main() -> int:
+    _stop_signals(_interrupt)
     try:
         from aotc.cli import main as cli_main
         return cli_main()
@@ -33,6 +37,10 @@ def main() -> int:
         if _received:   # an interrupt a C extension's import turned into another error (numpy's does)
             return _interrupted(_received[0])
         raise
+    finally:
+        # The outcome is decided and printed. Python's shutdown resets handlers it installed to the
+        # default, so a signal while it unloads numpy would kill the process without its line.
+        _stop_signals(signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -142,9 +142,10 @@ def hill_climb(bufs: list[Buffer], iterations: int = 400, seed: int = 0) -> dict
 
 
 @planner("branch_and_bound")
-def branch_and_bound(bufs: list[Buffer], node_budget: int = 200_000) -> dict[str, int]:
-    """Exact search over placements, within a node budget. Every placement can be normalised so each
-    buffer sits at 0 or right above a buffer it overlaps in time, so only those offsets are tried;
+def branch_and_bound(bufs: list[Buffer], work_budget: int = 1_000_000) -> dict[str, int]:
+    """Exact search over placements, within a work budget: each offset tried costs one plus the
+    buffers alive with the one it places (a node budget alone let an unrolled LSTM, whose buffers
+    are long-lived, take half a minute). Every placement can be normalised so each buffer sits at 0 or right above a buffer it overlaps in time, so only those offsets are tried;
     a branch stops when its arena reaches the best found. A buffer that may overlap another from below
     (Buffer.trails) also tries the offset right below it. Starts from the best heuristic plan and
     returns it unless a smaller one is found: the result is optimal when the search finishes within
@@ -154,12 +155,12 @@ def branch_and_bound(bufs: list[Buffer], node_budget: int = 200_000) -> dict[str
     best = [arena_size(bufs, start), dict(start)]
     bound = lower_bound(bufs)
     order = sorted(bufs, key=lambda b: (-b.size, b.first, b.name))
-    nodes = [0]
+    work = [0]
     placed: list[tuple[Buffer, int]] = []   # the branch so far, in order; `index` holds the same
     index = Placed()
 
     def search(k: int, top: int) -> None:
-        if best[0] <= bound or nodes[0] >= node_budget:
+        if best[0] <= bound or work[0] >= work_budget:
             return
         if k == len(order):
             best[0], best[1] = top, {b.name: off for b, off in placed}
@@ -172,9 +173,9 @@ def branch_and_bound(bufs: list[Buffer], node_budget: int = 200_000) -> dict[str
         for off in candidates:
             if max(top, off + buf.size) >= best[0]:
                 break
+            work[0] += 1 + len(overlapping)
             if any(off < end and start < off + buf.size for start, end in overlapping):
                 continue
-            nodes[0] += 1
             placed.append((buf, off))
             index.add(buf, off)
             search(k + 1, max(top, off + buf.size))

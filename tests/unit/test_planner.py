@@ -240,3 +240,34 @@ def test_plan_function_direct():
     calls = lower(g, target.load("generic"), Options())
     p = plan_graph(g, calls, align=64)
     assert p.align == 64 and p.arena_size == 128
+
+
+def test_branch_and_bound_work_is_bounded_by_the_buffers_it_compares(monkeypatch):
+    """The exact search stops after a fixed amount of work, counted in buffer comparisons, not in
+    nodes: with many long-lived buffers (an unrolled LSTM's) each node compares dozens, and a node
+    budget alone took half a minute."""
+    from aotc.memory import planners
+    rng = np.random.default_rng(0)   # lifetimes no heuristic plans at the lower bound
+    bs = []
+    for i in range(40):
+        first = int(rng.integers(0, 30))
+        bs.append(Buffer(f"b{i}", int(rng.integers(1, 40)) * 16, 16, first, first + int(rng.integers(3, 25))))
+    compared = [0]
+    real_busy = planners.busy
+
+    def counting_busy(buf, placed):
+        ranges = real_busy(buf, placed)
+        compared[0] += len(ranges)
+        return ranges
+    monkeypatch.setattr(planners, "busy", counting_busy)
+
+    def search_cost(budget):
+        compared[0] = 0
+        offsets = planners.branch_and_bound(bs, work_budget=budget)
+        check(bs, offsets, arena_of(bs, offsets, 16))
+        assert arena_of(bs, offsets, 16) >= lower_bound(bs)
+        return compared[0]
+    start = search_cost(0)   # the heuristic plans it starts from
+    small, large = search_cost(20_000) - start, search_cost(80_000) - start
+    assert small <= 20_000 and large <= 80_000   # within the budget
+    assert large > small   # and stopped by it: more budget, more search
