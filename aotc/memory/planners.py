@@ -145,8 +145,8 @@ def hill_climb(bufs: list[Buffer], iterations: int = 400, seed: int = 0) -> dict
 def branch_and_bound(bufs: list[Buffer], work_budget: int = 1_000_000) -> dict[str, int]:
     """Exact search over placements, within a work budget: each offset tried costs one plus the
     buffers alive with the one it places (a node budget alone let an unrolled LSTM, whose buffers
-    are long-lived, take half a minute). Every placement can be normalised so each buffer sits at 0 or right above a buffer it overlaps in time, so only those offsets are tried;
-    a branch stops when its arena reaches the best found. A buffer that may overlap another from below
+    are long-lived, take half a minute). Every placement can be normalised so each buffer sits at 0
+    or right above a buffer it overlaps in time, so only those offsets are tried; a branch stops when its arena reaches the best found. A buffer that may overlap another from below
     (Buffer.trails) also tries the offset right below it. Starts from the best heuristic plan and
     returns it unless a smaller one is found: the result is optimal when the search finishes within
     the budget or when the arena equals the lower bound."""
