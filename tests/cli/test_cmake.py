@@ -36,8 +36,8 @@ def _need_cmake():
         pytest.skip("cmake is not installed")
 
 
-def _project(tmp_path, target="generic"):
-    aotc.compile(fc_chain(), target=target, out_dir=tmp_path / "model", name="fc")
+def _project(tmp_path, target="generic", **options):
+    aotc.compile(fc_chain(), target=target, out_dir=tmp_path / "model", name="fc", **options)
     (tmp_path / "CMakeLists.txt").write_text(APP)
     (tmp_path / "main.c").write_text(MAIN)
 
@@ -61,3 +61,25 @@ def test_cmsis_nn_model_without_cmsis_nn_path_stops_at_configure(tmp_path):
                        timeout=300)
     assert r.returncode != 0
     assert "set CMSIS_NN_PATH" in r.stderr
+
+
+def test_cmsis_nn_model_builds_with_cmake_from_a_tree_without_its_cmake_project(tmp_path, cmsis_nn_path):
+    """A CMSIS-NN tree without its top-level CMakeLists.txt (a pack, the snapshot the tests use) is
+    built from its sources; the host build of the m55 model (generated for CMSIS-NN's C path, no
+    Helium) then prints what the generic build with TFLM's rounding (which CMSIS-NN follows) does."""
+    _need_cmake()
+    outputs = []
+    for target in ("generic", "m55"):
+        work = tmp_path / target
+        work.mkdir()
+        _project(work, target=target, rounding="tflm", **({"features": ()} if target == "m55" else {}))
+        run = lambda *a: subprocess.run(a, cwd=work, capture_output=True, text=True, timeout=600)  # noqa: E731
+        r = run("cmake", "-S", ".", "-B", "b", f"-DCMSIS_NN_PATH={cmsis_nn_path}")
+        assert r.returncode == 0, r.stdout + r.stderr
+        r = run("cmake", "--build", "b", "-j", "2")
+        assert r.returncode == 0, r.stdout + r.stderr
+        out = run(str(work / "b" / "app"))
+        assert out.returncode == 0
+        outputs.append(out.stdout.split())
+    assert "arm_" in (tmp_path / "m55" / "model" / "fc.c").read_text()   # it really calls CMSIS-NN
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 4
