@@ -114,6 +114,21 @@ def storage(plan: Plan, t: Tensor) -> str:
     return f"(({qual}uint8_t *){where}{pos} + {off})" if off else f"{where}{pos}"
 
 
+STEPS_PER_FUNCTION = 100   # above this many steps, invoke calls static functions of this many each
+
+
+def step_functions(name: str, steps: list[dict]) -> list[dict]:
+    """The steps of a large model in static functions of STEPS_PER_FUNCTION steps each, named by
+    their first and last step ({name}_steps_<first>_<last>); [] when invoke holds them all. A C
+    compiler's optimiser takes time superlinear in the size of a function: one function of 2,000
+    steps took 138 s to build at -O1, twenty of 100 steps 6 s. Small models keep their steps in
+    invoke, where they read top to bottom."""
+    if len(steps) <= STEPS_PER_FUNCTION:
+        return []
+    return [{"fn": f"{name}_steps_{chunk[0]['step']}_{chunk[-1]['step']}", "steps": chunk}
+            for chunk in (steps[k:k + STEPS_PER_FUNCTION] for k in range(0, len(steps), STEPS_PER_FUNCTION))]
+
+
 def c_base(where: str) -> str:
     """The C pointer a memory pool is addressed through inside invoke: arena, or pool_<name>."""
     return "arena" if where == "arena" else f"pool_{where.split(':', 1)[1]}"
@@ -172,6 +187,7 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
             shared=shared.symbol)
         steps.append({"step": step, "kind": call.op.kind, "index": call.op.index,
                       "sources": list(call.op.sources), "code": text.rstrip("\n")})
+    parts = step_functions(name, steps)
     scratch_checks = [{"step": step, "kind": call.op.kind, "expr": call.scratch_check, "planned": call.scratch_bytes}
                       for step, call in enumerate(calls) if call.scratch_check]
     headers = sorted({h for call in calls for h in runtime_headers(call)})
@@ -195,6 +211,7 @@ def emit(graph: Graph, calls: list[KernelCall], plan: Plan, target, options) -> 
         "tables": names.tables,
         "shared_consts": shared.defs,
         "steps": steps,
+        "parts": parts,
         "runtime_headers": headers,
         "backend_includes": sorted({inc for call in calls for inc in call.includes}),
         "requires": sorted({f for call in calls for f in call.requires}),

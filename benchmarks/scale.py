@@ -1,6 +1,6 @@
 """Compile time on large synthetic graphs: int8 chains (RELU; ADD of a constant; ADD of the previous
 tensor, a residual; CONV_2D + RELU on 1x4x4x4; FULLY_CONNECTED on 16 features) of 1k/4k/10k ops and
-wide graphs (one input fanning out to 500/2,000 one-op branches, concatenated or added back), built
+wide graphs (one input fanning out to 1k/2k/4k one-op branches, concatenated or added back), built
 with ModelBuilder. Per graph: the time of every compiler stage (exclusive: a stage's time does not
 include the stages it calls), the host C build of the generated code (the -O1 cffi build aotc.verify
 makes, fresh cache), and the time per op against the smallest size of the same graph measured in
@@ -33,8 +33,8 @@ from aotc.memory import patches, planners  # noqa: E402
 from aotc.tflite_writer import ModelBuilder  # noqa: E402
 from aotc.verify import HOST_CFLAGS, build as host_build  # noqa: E402
 
-CHAIN_SIZES, WIDE_SIZES = (1000, 4000, 10000), (500, 2000)
-QUICK_CHAIN_SIZES, QUICK_WIDE_SIZES = (250, 1000), (125, 500)
+CHAIN_SIZES, WIDE_SIZES = (1000, 4000, 10000), (1000, 2000, 4000)
+QUICK_CHAIN_SIZES, QUICK_WIDE_SIZES = (250, 1000), (250, 1000)
 Q = dict(scale=0.05, zero_point=-3)
 
 

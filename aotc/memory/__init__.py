@@ -9,7 +9,7 @@ from .check import check, check_schedule, check_views
 from .liveness import Buffer, live_bytes, liveness, lower_bound, round_up
 
 __all__ = ["Buffer", "Plan", "check_fits", "check_schedule", "liveness", "lower_bound", "peak", "plan", "schedule"]
-from .planners import HEURISTICS, PLANNERS, arena_size
+from .planners import HEURISTICS, PLANNERS, arena_size, same_buffers
 from .pools import assign as assign_pools
 from .schedule import search as search_schedule
 
@@ -111,7 +111,8 @@ def _place(bufs: list[Buffer], planner: str, align: int):
     candidates: dict[str, int] = {}
     chosen = planner
     if planner == "best":
-        results = {name: PLANNERS[name](bufs) for name in HEURISTICS}
+        with same_buffers():   # the greedy orders hill_climb and branch_and_bound restart from are placed once
+            results = {name: PLANNERS[name](bufs) for name in HEURISTICS}
         candidates = {name: max(round_up(arena_size(bufs, o), align), align) for name, o in results.items()}
         chosen = min(HEURISTICS, key=lambda n: candidates[n])
         offsets = results[chosen]

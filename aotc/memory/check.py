@@ -3,7 +3,7 @@ step sharing a byte, except an output that starts its trail or more below the in
 (Buffer.trails). It trusts nothing the planner computed but the offsets."""
 from __future__ import annotations
 
-import heapq
+import numpy as np
 
 from .liveness import Buffer
 
@@ -26,16 +26,28 @@ def check(bufs: list[Buffer], offsets: dict[str, int], arena_size: int) -> None:
 
 def _check_no_overlap(bufs: list[Buffer], offsets: dict[str, int]) -> None:
     """A sweep over time: each buffer is compared with the buffers alive when it is born, which are
-    all the buffers it shares a step with that were born no later."""
-    rank = {id(b): i for i, b in enumerate(sorted(bufs, key=lambda b: offsets[b.name]))}   # address order
-    alive: list[tuple[int, int, Buffer]] = []   # heap of (last step, rank, buffer)
-    for b in sorted(bufs, key=lambda b: (b.first, rank[id(b)])):
-        while alive and alive[0][0] < b.first:
-            heapq.heappop(alive)
-        for _, _, a in alive:
-            low, high = (a, b) if rank[id(a)] < rank[id(b)] else (b, a)
-            _check_pair(low, offsets[low.name], high, offsets[high.name])
-        heapq.heappush(alive, (b.last, rank[id(b)], b))
+    all the buffers it shares a step with that were born no later. The comparison with them is one
+    numpy expression (a wide graph has thousands alive at once) that flags every pair whose bytes
+    meet; each flagged pair is then judged by _check_pair, which alone knows the overlaps an output
+    trailing its input may have."""
+    ordered = sorted(bufs, key=lambda b: offsets[b.name])   # address order
+    rank = {id(b): i for i, b in enumerate(ordered)}
+    visit = sorted(bufs, key=lambda b: (b.first, rank[id(b)]))
+    last = np.array([b.last for b in visit], np.int64)
+    off = np.array([offsets[b.name] for b in visit], np.int64)
+    size = np.array([b.size for b in visit], np.int64)
+    ranks = np.array([rank[id(b)] for b in visit], np.int64)
+    alive = np.zeros(0, np.int64)   # rows of `visit` born so far and not yet dead
+    for i, b in enumerate(visit):
+        alive = alive[last[alive] >= b.first]
+        if len(alive):
+            below = ranks[alive] < ranks[i]   # the alive buffer is the lower one of the pair
+            meet = np.where(below, off[i] < off[alive] + size[alive], off[alive] < off[i] + size[i])
+            for j in alive[meet].tolist():
+                a = visit[j]
+                low, high = (a, b) if ranks[j] < ranks[i] else (b, a)
+                _check_pair(low, offsets[low.name], high, offsets[high.name])
+        alive = np.append(alive, i)
 
 
 def _check_pair(a: Buffer, a_off: int, b: Buffer, b_off: int) -> None:
