@@ -436,6 +436,10 @@ def choose(graph: Graph, calls, mode: str, bound_of, lower_op):
         if k > len(steps) or not steps or steps[:k] != list(range(steps[0], steps[0] + k)):
             raise UsageError(f"--patches {mode}: the model starts with a chain of {len(steps)} "
                              "windowed ops that can run in bands")
+        if stage_io(graph, calls, steps[0], steps[k - 1]) is None:   # e.g. an output of one row
+            raise UsageError(f"--patches {mode}: the first {k} windowed ops do not form a stage that "
+                             "can run in bands (their output has fewer than 2 rows, or an inner "
+                             "tensor is read outside them)")
         try:
             new_calls, views, stage = split(graph, calls, steps[0], steps[k - 1], band, "recompute", real)
         except Unbandable as e:

@@ -331,3 +331,17 @@ def padded_stride2_model() -> bytes:
 @pytest.mark.parametrize("mode", ["auto", "auto:300"])
 def test_bands_whose_rows_read_only_padding_are_not_split(mode):
     assert_exact(padded_stride2_model(), inputs=3, patches=mode)
+
+
+def test_forced_bands_of_a_one_row_output_are_a_usage_error():
+    """Random-model seed 10994: "1:1" on a MAX_POOL_2D whose output has one row; the forced mode
+    unpacked the (absent) stage and raised TypeError instead of saying why it cannot apply."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 2, 2, 3), "float32")
+    y = mb.tensor("y", (1, 1, 2, 3), "float32")
+    mb.op("MAX_POOL_2D", [x], [y], {"Padding": 1, "StrideH": 2, "StrideW": 1, "FilterHeight": 2,
+                                    "FilterWidth": 1})
+    z = mb.tensor("z", (1, 1, 2, 3), "float32")
+    mb.op("RELU", [y], [z])
+    with pytest.raises(UsageError, match="--patches 1:1"):
+        aotc.compile(mb.build([x], [z]), measure_code=False, patches="1:1")
