@@ -222,10 +222,13 @@ def _try_concat(step, call, views: _Views, span, pinned, reuses) -> bool:
     if len(set(map(id, ins))) != len(ins) or not all(_free(t, views, pinned) for t in ins):
         return False
     first = min(span[t][0] for t in ins)
+    last = max(span[t][1] for t in ins)
     for t, off in zip(ins, offsets):
         views.attach(t, y, off)
         span.pop(t)
-    span[y][0] = first
+    # the output now holds its inputs: it lives as long as any of them is still read, or a later
+    # in-place op would take its bytes while an input (a view of it) still has readers
+    span[y] = [min(span[y][0], first), max(span[y][1], last)]
     reuses.append({"step": step, "kind": call.op.kind, "rule": "concat-in-place",
                    "tensor": y.index, "over": [t.index for t in ins], "bytes": y.nbytes})
     return True

@@ -243,6 +243,10 @@ def _into_output(x: Tensor, part) -> Tensor | None:
     return None
 
 
+class Unbandable(Exception):
+    """This stage cannot run in bands of this height."""
+
+
 def split(graph: Graph, calls, i: int, j: int, band: int, way: str, lower, fold: bool = True):
     """The calls with steps i..j replaced by band calls. `lower(op, original_call)` makes a band's
     call. Returns (calls, views, stage); views maps each band tensor to (owner, byte offset)."""
@@ -251,6 +255,10 @@ def split(graph: Graph, calls, i: int, j: int, band: int, way: str, lower, fold:
     ops = [c.op for c in part]
     stream = way == "stream"
     plan = band_plan(ops, w, band, stream)
+    if any(e <= s for b in plan for reads in b.reads for s, e in reads.values()):
+        # rows of a windowed op that read only its padding (a PAD folded into it taller than the
+        # window): such a band has no input rows to read, nor a producer band to read them from
+        raise Unbandable(f"a band of {band} rows reads no input row")
     views: dict = {}
     lines = {}
     folded = _into_output(x, part) if fold else None
@@ -428,7 +436,14 @@ def choose(graph: Graph, calls, mode: str, bound_of, lower_op):
         if k > len(steps) or not steps or steps[:k] != list(range(steps[0], steps[0] + k)):
             raise UsageError(f"--patches {mode}: the model starts with a chain of {len(steps)} "
                              "windowed ops that can run in bands")
-        new_calls, views, stage = split(graph, calls, steps[0], steps[k - 1], band, "recompute", real)
+        if stage_io(graph, calls, steps[0], steps[k - 1]) is None:   # e.g. an output of one row
+            raise UsageError(f"--patches {mode}: the first {k} windowed ops do not form a stage that "
+                             "can run in bands (their output has fewer than 2 rows, or an inner "
+                             "tensor is read outside them)")
+        try:
+            new_calls, views, stage = split(graph, calls, steps[0], steps[k - 1], band, "recompute", real)
+        except Unbandable as e:
+            raise UsageError(f"--patches {mode}: {e}") from None
         return new_calls, views, [stage]
     allowed = arg * sum(c.macs for c in calls)
     stages, views, banded, spent = [], {}, set(), 0.0
@@ -439,7 +454,10 @@ def choose(graph: Graph, calls, mode: str, bound_of, lower_op):
             out_h = calls[j].op.outputs[0].shape[1]
             for band in (h for h in BAND_HEIGHTS if h < out_h):
                 for way in WAYS:
-                    new_calls, new_views, stage = split(graph, calls, i, j, band, way, _sketch)
+                    try:
+                        new_calls, new_views, stage = split(graph, calls, i, j, band, way, _sketch)
+                    except Unbandable:
+                        continue
                     work = extra_work(stage)
                     if spent + work > allowed:
                         continue

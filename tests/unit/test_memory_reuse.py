@@ -228,6 +228,30 @@ def test_concatenation_along_an_inner_axis_is_a_copy():
     assert_exact(model, inputs=3)
 
 
+def test_concatenation_input_read_after_an_in_place_op_over_the_result():
+    """Random-model seed 46: `a` is written into its slice of `cat` (concatenation in place), RELU
+    then overwrites `cat` in place, and NEG reads `a` afterwards. The in-place rule saw only
+    `cat`'s own last read, not that of `a`, a view of it, and RELU clobbered `a` first."""
+    mb = ModelBuilder()
+    q = dict(scale=0.05, zero_point=-3)
+    x = mb.tensor("x", (1, 8), "int8", **q)
+    a = mb.tensor("a", (1, 8), "int8", **q)
+    mb.op("MAXIMUM", [x, mb.tensor("k", (1, 8), "int8", data=np.arange(-4, 4), **q)], [a])
+    b = mb.tensor("b", (1, 8), "int8", **q)
+    mb.op("MINIMUM", [x, mb.tensor("k2", (1, 8), "int8", data=np.arange(8), **q)], [b])
+    cat = mb.tensor("cat", (1, 16), "int8", **q)
+    mb.op("CONCATENATION", [a, b], [cat], {"Axis": 1})
+    r = mb.tensor("r", (1, 16), "int8", scale=0.05, zero_point=-128)
+    mb.op("RELU", [cat], [r], version=2)
+    n = mb.tensor("n", (1, 8), "int8", **q)
+    mb.op("NEG", [a], [n])
+    model = mb.build([x], [r, n])
+    c = aotc.compile(model, measure_code=False, schedule="given")
+    assert any(u["rule"] == "concat-in-place" for u in c.plan.reuses)
+    for schedule in ("given", "search"):
+        assert_exact(model, inputs=4, schedule=schedule)
+
+
 # ---- random graphs --------------------------------------------------------------------------------
 
 def random_graph(seed: int) -> bytes:

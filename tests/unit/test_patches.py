@@ -305,3 +305,43 @@ def test_cmsis_nn_add_runs_in_place_and_joins_stages_on_a_dsp_target(cmsis_nn_pa
     p = aotc.compile(model, target="cortex-m33", patches="auto", measure_code=False).report["patches"]
     assert any(s["ops"][-1] in (3, 7) for s in p["stages"])
     assert_exact(model, inputs=2, reference="tflm", target="cortex-m33", cmsis_nn=nn, patches="auto")
+
+
+def padded_stride2_model() -> bytes:
+    """Random-model seed 797: MUL -> PAD (2 rows on top) -> DEPTHWISE 2x2 /2 VALID; the PAD folds into
+    the depthwise's explicit padding, so output row 0 reads only padding and a band of it needs no
+    input row at all (the band split looked up the MUL's band that was never made: KeyError)."""
+    rng = np.random.default_rng(5)
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 2, 7, 3), "int8", scale=0.05, zero_point=-3)
+    k = mb.tensor("k", (1, 1, 1, 3), "int8", data=rng.integers(-127, 128, (1, 1, 1, 3)), scale=0.01)
+    m = mb.tensor("m", (1, 2, 7, 3), "int8", scale=0.02, zero_point=1)
+    mb.op("MUL", [x, k], [m], {}, version=2)
+    p = mb.tensor("p", (1, 4, 9, 3), "int8", scale=0.02, zero_point=1)
+    pads = mb.tensor("pads", (4, 2), "int32", data=np.array([[0, 0], [2, 0], [2, 0], [0, 0]]))
+    mb.op("PAD", [m, pads], [p], {}, version=2)
+    w = mb.tensor("w", (1, 2, 2, 6), "int8", data=rng.integers(-127, 128, (1, 2, 2, 6)), scale=[0.01] * 6, axis=3)
+    b = mb.tensor("b", (6,), "int32", data=rng.integers(-300, 300, 6), scale=[0.0002] * 6)
+    y = mb.tensor("y", (1, 2, 4, 6), "int8", scale=0.1, zero_point=0)
+    mb.op("DEPTHWISE_CONV_2D", [p, w, b], [y], {"Padding": 1, "StrideH": 2, "StrideW": 2,
+                                                 "DepthMultiplier": 2}, version=3)
+    return mb.build([x], [y])
+
+
+@pytest.mark.parametrize("mode", ["auto", "auto:300"])
+def test_bands_whose_rows_read_only_padding_are_not_split(mode):
+    assert_exact(padded_stride2_model(), inputs=3, patches=mode)
+
+
+def test_forced_bands_of_a_one_row_output_are_a_usage_error():
+    """Random-model seed 10994: "1:1" on a MAX_POOL_2D whose output has one row; the forced mode
+    unpacked the (absent) stage and raised TypeError instead of saying why it cannot apply."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 2, 2, 3), "float32")
+    y = mb.tensor("y", (1, 1, 2, 3), "float32")
+    mb.op("MAX_POOL_2D", [x], [y], {"Padding": 1, "StrideH": 2, "StrideW": 1, "FilterHeight": 2,
+                                    "FilterWidth": 1})
+    z = mb.tensor("z", (1, 1, 2, 3), "float32")
+    mb.op("RELU", [y], [z])
+    with pytest.raises(UsageError, match="--patches 1:1"):
+        aotc.compile(mb.build([x], [z]), measure_code=False, patches="1:1")
