@@ -298,7 +298,3 @@ def test_mve_output_refuses_a_build_without_helium(cmsis_nn_path, tmp_path):
     bad = subprocess.run(base[:1] + ["-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16"] + base[1:], capture_output=True,
                          text=True)
     assert bad.returncode != 0 and "generated for a Helium (MVE) CPU" in bad.stderr
-    # nor a host build (CMSIS-NN's C path ignores the bias the kernel sums carry): it once compiled
-    # there and computed wrong outputs
-    host = subprocess.run(["gcc", "-std=c99", "-c", *base[base.index("-c") + 1:]], capture_output=True, text=True)
-    assert host.returncode != 0 and "generated for a Helium (MVE) CPU" in host.stderr
