@@ -501,7 +501,8 @@ def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, refe
     if isinstance(model, (str, os.PathLike)) and not Path(model).is_file():
         raise UsageError(f"{model}: no such file")
     check_input_count(inputs, input_files)
-    calls_cmsis_nn = "cmsis_nn" in (compile_options.get("backends") or load_target(target).backends)
+    target_backends = load_target(target).backends
+    calls_cmsis_nn = "cmsis_nn" in (compile_options.get("backends") or target_backends)
     reference, rounding = choose_reference(reference, rounding, calls_cmsis_nn, compile_options.get("exact"))
     graph = reader.read(model, name=compile_options.pop("name", None))
     options = Options(target=target, rounding=rounding, measure_code=False, **compile_options)
@@ -510,7 +511,7 @@ def verify(model, target: str = "generic", inputs: int = 10, seed: int = 0, refe
     if per_layer:
         options.planner = "unshared"
     lib = None
-    if "cmsis_nn" in load_target(target).backends:
+    if "cmsis_nn" in target_backends:
         if options.features is None:
             options.features = ()      # the host build of CMSIS-NN takes its plain C path
     compiled = compile_graph(graph, options)

@@ -180,6 +180,16 @@ def _overlaps(calls, views: _Views, bufs: list[Buffer], align: int, io, reuses) 
                            "over": x.index, "bytes": out.size - trail})
 
 
+def _merge_spans(span, owner: Tensor, viewed) -> None:
+    """Tensors that became views of `owner` give it their lifetimes: storage lives from the first
+    write of any tensor in it to the last read of any (a concatenation input read after the
+    concatenation kept its output alive too briefly, and an in-place op then took its bytes)."""
+    s = span[owner]
+    for t in viewed:
+        first, last = span.pop(t)
+        s[0], s[1] = min(s[0], first), max(s[1], last)
+
+
 def _free(t: Tensor, views: _Views, pinned: set) -> bool:
     return not (t.is_const or t.variable or t in pinned or t in views.parent)
 
@@ -202,11 +212,11 @@ def _try_inplace(step, call, views: _Views, span, pinned, reuses, graph_outputs=
             if src.nbytes > y.nbytes or any(t is src for t in call.op.outputs):
                 continue
             views.attach(src, y)
-            span[y][0] = span.pop(src)[0]
+            _merge_spans(span, y, [src])
             rule = "into-output" if y_output else "in-place"
         else:
             views.attach(y, src)
-            span[src][1] = span.pop(y)[1]
+            _merge_spans(span, src, [y])
             rule = "in-place"
         reuses.append({"step": step, "kind": call.op.kind, "rule": rule,
                        "tensor": y.index, "over": src.index, "bytes": max(y.nbytes, src.nbytes)})
@@ -221,14 +231,9 @@ def _try_concat(step, call, views: _Views, span, pinned, reuses) -> bool:
     ins = call.op.inputs
     if len(set(map(id, ins))) != len(ins) or not all(_free(t, views, pinned) for t in ins):
         return False
-    first = min(span[t][0] for t in ins)
-    last = max(span[t][1] for t in ins)
     for t, off in zip(ins, offsets):
         views.attach(t, y, off)
-        span.pop(t)
-    # the output now holds its inputs: it lives as long as any of them is still read, or a later
-    # in-place op would take its bytes while an input (a view of it) still has readers
-    span[y] = [min(span[y][0], first), max(span[y][1], last)]
+    _merge_spans(span, y, ins)
     reuses.append({"step": step, "kind": call.op.kind, "rule": "concat-in-place",
                    "tensor": y.index, "over": [t.index for t in ins], "bytes": y.nbytes})
     return True

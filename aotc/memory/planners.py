@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import random
+import threading
 from contextlib import contextmanager
 from typing import Callable
 
@@ -157,7 +158,13 @@ def lowest_offset(buf: Buffer, placed: Placed) -> int:
 
 
 MEMO_ORDERS = 8
-_memo: list[dict] = []   # the placements of the innermost same_buffers() block, by placement order
+_memo = threading.local()   # per thread (compiles may run in threads): the stack of same_buffers() blocks
+
+
+def _memo_stack() -> list[dict]:
+    if not hasattr(_memo, "stack"):
+        _memo.stack = []
+    return _memo.stack
 
 
 @contextmanager
@@ -165,20 +172,23 @@ def same_buffers():
     """Within this block the planners see one unchanging list of buffers, so a placement order met
     again (hill_climb and branch_and_bound start from the greedy orders `best` has just placed) is
     looked up, not placed again."""
-    _memo.append({})
+    stack = _memo_stack()
+    stack.append({})
     try:
         yield
     finally:
-        _memo.pop()
+        stack.pop()
 
 
 def place_in_order(order: list[Buffer]) -> dict[str, int]:
-    key = tuple(map(id, order)) if _memo else None
-    if key is not None and key in _memo[-1]:
-        return dict(_memo[-1][key])
+    stack = _memo_stack()
+    memo = stack[-1] if stack else None
+    key = tuple(map(id, order))
+    if memo is not None and key in memo:
+        return dict(memo[key])
     offsets = _place_in_order(order)
-    if key is not None and len(_memo[-1]) < MEMO_ORDERS:   # the first few: the greedy orders, not hill_climb's swaps
-        _memo[-1][key] = dict(offsets)
+    if memo is not None and len(memo) < MEMO_ORDERS:   # the first few: the greedy orders, not hill_climb's swaps
+        memo[key] = dict(offsets)
     return offsets
 
 
@@ -252,7 +262,8 @@ def branch_and_bound(bufs: list[Buffer], work_budget: int = 1_000_000) -> dict[s
     """Exact search over placements, within a work budget: each offset tried costs one plus the
     buffers alive with the one it places (a node budget alone let an unrolled LSTM, whose buffers
     are long-lived, take half a minute). Every placement can be normalised so each buffer sits at 0
-    or right above a buffer it overlaps in time, so only those offsets are tried; a branch stops when its arena reaches the best found. A buffer that may overlap another from below
+    or right above a buffer it overlaps in time, so only those offsets are tried; a branch stops
+    when its arena reaches the best found. A buffer that may overlap another from below
     (Buffer.trails) also tries the offset right below it. Starts from the best heuristic plan and
     returns it unless a smaller one is found: the result is optimal when the search finishes within
     the budget or when the arena equals the lower bound."""
